@@ -1,0 +1,5 @@
+export * from './safetensors.js';
+export * from './config.js';
+export * from './decoding.js';
+export * from './graph.js';
+export * from './trace.js';

@@ -1,0 +1,221 @@
+/**
+ * A trace: every vector of one forward pass under its TransformerLens hook name, the tokens,
+ * the decoding step and the computation graph. Plain typed arrays and JSON, so it saves as one
+ * safetensors file and reloads without the model.
+ */
+import { normalizeConfig, type ModelConfig } from './config.js';
+import type { DecodeRecord } from './decoding.js';
+import { buildGraph, type Graph } from './graph.js';
+import { decodeSafetensors, encodeSafetensors, SafetensorsError, type Tensor } from './safetensors.js';
+
+export const TRACE_FORMAT = 'vectorview-trace/1';
+
+export interface TokenInfo {
+  readonly id: number;
+  /** GPT-2's byte-to-unicode form: a leading space shows as "Ġ", a newline as "Ċ". */
+  readonly display: string;
+  /** The token's text as UTF-8 decodes it (may be a replacement character for a partial byte sequence). */
+  readonly text: string;
+  readonly bytes: number;
+  /** The BPE merges that built the token, first to last, each as [left, right] in display form. */
+  readonly merges?: readonly (readonly [string, string])[];
+}
+
+export interface EngineInfo {
+  readonly name: string;
+  readonly version: string;
+  readonly mode: 'vectorwise' | 'batched' | 'external';
+  readonly backend?: string;
+  readonly timings?: Readonly<Record<string, number>>;
+}
+
+export interface Trace {
+  readonly config: ModelConfig;
+  readonly prompt: string;
+  readonly tokens: readonly TokenInfo[];
+  /** Tensors by hook name, without a batch dimension (shapes as in docs/trace-format.md). */
+  readonly tensors: ReadonlyMap<string, Tensor>;
+  /** Positions whose logits were computed (the rows of `logits`, in order). */
+  readonly logitPositions: readonly number[];
+  readonly decode?: DecodeRecord;
+  readonly engine: EngineInfo;
+  readonly created: string;
+  readonly graph: Graph;
+}
+
+export class TraceError extends Error {
+  override name = 'TraceError';
+}
+
+export function getTensor(trace: Pick<Trace, 'tensors'>, name: string): Tensor {
+  const t = trace.tensors.get(name);
+  if (!t) throw new TraceError(`the trace has no tensor ${name}`);
+  return t;
+}
+
+export function hasTensor(trace: Pick<Trace, 'tensors'>, name: string): boolean {
+  return trace.tensors.has(name);
+}
+
+/** The innermost vector at the given leading indices, as a view (no copy). */
+export function vectorAt(tensor: Tensor, ...index: number[]): Float32Array {
+  const { shape, data } = tensor;
+  if (index.length !== shape.length - 1) throw new TraceError(`need ${shape.length - 1} indices for shape [${shape.join(', ')}], got ${index.length}`);
+  let offset = 0;
+  for (let axis = 0; axis < index.length; axis++) {
+    const i = index[axis]!;
+    if (!Number.isInteger(i) || i < 0 || i >= shape[axis]!) throw new TraceError(`index ${i} out of range for axis ${axis} of shape [${shape.join(', ')}]`);
+    offset = offset * shape[axis]! + i;
+  }
+  const width = shape[shape.length - 1]!;
+  return Float32Array.from(data.subarray(offset * width, offset * width + width));
+}
+
+/** Hook names, spelt as TransformerLens spells them. */
+export const hook = {
+  embed: 'hook_embed',
+  posEmbed: 'hook_pos_embed',
+  block: (layer: number, name: BlockHook) => `blocks.${layer}.${name}`,
+  lnFinal: (name: 'hook_scale' | 'hook_normalized' | 'hook_out') => `ln_final.${name}`,
+  logits: 'logits',
+  tokens: 'tokens',
+  decodeProbs: 'decode.probs',
+} as const;
+
+export const BLOCK_HOOKS = [
+  'hook_resid_pre',
+  'ln1.hook_scale',
+  'ln1.hook_normalized',
+  'ln1.hook_out',
+  'attn.hook_q',
+  'attn.hook_k',
+  'attn.hook_v',
+  'attn.hook_attn_scores',
+  'attn.hook_pattern',
+  'attn.hook_z',
+  'attn.hook_result',
+  'hook_attn_out',
+  'hook_resid_mid',
+  'ln2.hook_scale',
+  'ln2.hook_normalized',
+  'ln2.hook_out',
+  'mlp.hook_pre',
+  'mlp.hook_post',
+  'hook_mlp_out',
+  'hook_resid_post',
+] as const;
+export type BlockHook = (typeof BLOCK_HOOKS)[number];
+
+/**
+ * Hooks TransformerLens has no name for. `lnX.hook_out` is the LayerNorm's output after γ and β
+ * (what the sublayer actually reads); TransformerLens folds γ and β into the next weights instead.
+ */
+export const EXTRA_HOOKS: ReadonlySet<string> = new Set(['ln1.hook_out', 'ln2.hook_out', 'ln_final.hook_out', 'tokens', 'decode.probs']);
+
+function parseJson<T>(metadata: Record<string, string>, key: string): T | undefined {
+  const raw = metadata[key];
+  if (raw === undefined) return undefined;
+  try {
+    return JSON.parse(raw) as T;
+  } catch {
+    throw new TraceError(`metadata ${key} is not valid JSON`);
+  }
+}
+
+/** Serialises a trace as safetensors: tensors by hook name, everything else as JSON metadata. */
+export function encodeTrace(trace: Trace): Uint8Array {
+  const metadata: Record<string, string> = {
+    format: TRACE_FORMAT,
+    config: JSON.stringify(trace.config),
+    prompt: trace.prompt,
+    tokens: JSON.stringify(trace.tokens),
+    logit_positions: JSON.stringify(trace.logitPositions),
+    engine: JSON.stringify(trace.engine),
+    created: trace.created,
+  };
+  if (trace.decode) metadata['decode'] = JSON.stringify(trace.decode);
+  return encodeSafetensors(trace.tensors, metadata);
+}
+
+/**
+ * Reads a trace from safetensors bytes. Besides our own files this accepts a file written from
+ * Python (TransformerLens's run_with_cache, batch dimension removed) whose metadata holds `config`
+ * (HF or TransformerLens field names) and the tokens as `tokens` metadata or an int `tokens` tensor.
+ */
+export function decodeTrace(bytes: Uint8Array): Trace {
+  const { metadata, tensors } = decodeSafetensors(bytes);
+  const rawConfig = parseJson<unknown>(metadata, 'config');
+  if (rawConfig === undefined) throw new TraceError('metadata has no config: a trace needs the model config (JSON) to be drawn');
+  const config = normalizeConfig(rawConfig, typeof metadata['model'] === 'string' ? metadata['model'] : 'model');
+  const tokens = readTokens(metadata, tensors);
+  if (tokens.length === 0) throw new TraceError('the trace has no tokens');
+  const embed = tensors.get(hook.embed);
+  if (embed && embed.shape[0] !== tokens.length) throw new TraceError(`hook_embed has ${embed.shape[0]} positions but there are ${tokens.length} tokens`);
+  if (!tensors.has(hook.tokens)) tensors.set(hook.tokens, { shape: [tokens.length], data: Int32Array.from(tokens, (t) => t.id) });
+  const logitPositions = parseJson<number[]>(metadata, 'logit_positions');
+  const decode = parseJson<DecodeRecord>(metadata, 'decode');
+  const engine = parseJson<EngineInfo>(metadata, 'engine');
+  return createTrace({
+    config,
+    tokens,
+    tensors,
+    created: metadata['created'] ?? '',
+    ...(logitPositions ? { logitPositions } : {}),
+    ...(metadata['prompt'] === undefined ? {} : { prompt: metadata['prompt'] }),
+    ...(engine ? { engine } : {}),
+    ...(decode ? { decode } : {}),
+  });
+}
+
+export interface TraceParts {
+  readonly config: ModelConfig;
+  readonly tokens: readonly TokenInfo[];
+  readonly tensors: ReadonlyMap<string, Tensor>;
+  readonly prompt?: string;
+  readonly logitPositions?: readonly number[];
+  readonly decode?: DecodeRecord;
+  readonly engine?: EngineInfo;
+  readonly created?: string;
+}
+
+/** Assembles a trace from its parts, deriving the graph and filling defaults (for activations computed elsewhere). */
+export function createTrace(parts: TraceParts): Trace {
+  const logits = parts.tensors.get(hook.logits);
+  const n = parts.tokens.length;
+  const logitPositions = parts.logitPositions ?? (logits ? Array.from({ length: logits.shape[0]! }, (_, i) => n - logits.shape[0]! + i) : []);
+  return {
+    config: parts.config,
+    prompt: parts.prompt ?? parts.tokens.map((t) => t.text).join(''),
+    tokens: parts.tokens,
+    tensors: parts.tensors,
+    logitPositions,
+    engine: parts.engine ?? { name: 'external', version: 'unknown', mode: 'external' },
+    created: parts.created ?? '',
+    graph: buildGraph(parts.config, n, logitPositions),
+    ...(parts.decode ? { decode: parts.decode } : {}),
+  };
+}
+
+function readTokens(metadata: Record<string, string>, tensors: Map<string, Tensor>): TokenInfo[] {
+  const fromMetadata = parseJson<unknown[]>(metadata, 'tokens');
+  if (Array.isArray(fromMetadata)) {
+    return fromMetadata.map((t, i) => {
+      if (typeof t === 'number') return { id: t, display: String(t), text: String(t), bytes: 0 };
+      if (typeof t === 'object' && t !== null && typeof (t as TokenInfo).id === 'number') {
+        const info = t as Partial<TokenInfo> & { id: number };
+        const text = info.text ?? info.display ?? String(info.id);
+        return { ...info, id: info.id, text, display: info.display ?? text, bytes: info.bytes ?? new TextEncoder().encode(text).length };
+      }
+      throw new TraceError(`metadata tokens[${i}] is neither an id nor a token object`);
+    });
+  }
+  const ids = tensors.get(hook.tokens);
+  if (!ids) return [];
+  const strings = parseJson<string[]>(metadata, 'token_strings') ?? [];
+  return Array.from(ids.data, (id, i) => {
+    const text = strings[i] ?? String(id);
+    return { id, text, display: text, bytes: new TextEncoder().encode(text).length };
+  });
+}
+
+export { SafetensorsError };

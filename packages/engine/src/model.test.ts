@@ -1,0 +1,62 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { decodeNextToken, type DecodeSettings } from '@vectorview/trace';
+import { Gpt2Model } from './model.js';
+import { loadModel, loadWeights } from './node.js';
+import { FIXTURE_DIR, fixturePrompts, maxAbs, maxAbsDiff } from './test-support/fixture.js';
+
+const prompts = fixturePrompts();
+let model: Gpt2Model;
+beforeAll(async () => {
+  model = await loadModel(FIXTURE_DIR);
+});
+
+describe.each(['vectorwise', 'batched'] as const)('%s forward against HuggingFace', (mode) => {
+  it.each(prompts.map((p, i) => [i, p] as const))('reproduces every tensor of prompt p%i', (_, prompt) => {
+    const { tensors } = model.forward(prompt.ids, { mode, unembed: 'all' });
+    let compared = 0;
+    for (const [name, expected] of prompt.expected) {
+      if (name.startsWith('decode.')) continue;
+      const actual = tensors.get(name);
+      expect(actual, name).toBeDefined();
+      expect(actual!.shape, name).toEqual(expected.shape);
+      const tolerance = 1e-4 * (1 + maxAbs(expected.data));
+      expect(maxAbsDiff(actual!.data, expected.data), name).toBeLessThanOrEqual(tolerance);
+      compared++;
+    }
+    expect(compared).toBe(prompt.expected.size - 4);
+  });
+});
+
+describe('decoding against HuggingFace warpers', () => {
+  const settings: Record<string, DecodeSettings> = {
+    'decode.T1.probs': { temperature: 1, top_k: 0, top_p: 1, strategy: 'sample', seed: 0 },
+    'decode.T0.7_k50_p0.9.probs': { temperature: 0.7, top_k: 50, top_p: 0.9, strategy: 'sample', seed: 0 },
+    'decode.T1.3_k10.probs': { temperature: 1.3, top_k: 10, top_p: 1, strategy: 'sample', seed: 0 },
+    'decode.T1_p0.5.probs': { temperature: 1, top_k: 0, top_p: 0.5, strategy: 'sample', seed: 0 },
+  };
+  it.each(prompts.map((p, i) => [i, p] as const))('keeps exactly HF set of tokens for prompt p%i', (_, prompt) => {
+    const { tensors } = model.forward(prompt.ids, { unembed: 'last' });
+    const logits = tensors.get('logits')!.data;
+    for (const [name, s] of Object.entries(settings)) {
+      const expected = prompt.expected.get(name)!.data;
+      const { probs, record } = decodeNextToken(logits, s);
+      const keptExpected = [...expected.keys()].filter((i) => expected[i]! > 0);
+      const kept = [...probs.keys()].filter((i) => probs[i]! > 0);
+      expect(kept, name).toEqual(keptExpected);
+      expect(maxAbsDiff(probs, expected), name).toBeLessThan(1e-5);
+      expect(keptExpected).toContain(record.chosen.id);
+    }
+  });
+});
+
+describe('vector-wise equals batched', () => {
+  it.each(['random:tiny', 'random:gpt2'])('on %s', async (source) => {
+    const m = new Gpt2Model(await loadWeights(source));
+    const ids = source === 'random:tiny' ? [464, 3139, 286, 4881, 318, 6342, 13] : [464, 3139, 286, 4881];
+    const a = m.forward(ids, { mode: 'vectorwise', unembed: 'all' }).tensors;
+    const b = m.forward(ids, { mode: 'batched', unembed: 'all' }).tensors;
+    expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
+    for (const [name, t] of a) expect(maxAbsDiff(t.data, b.get(name)!.data), name).toBeLessThanOrEqual(1e-5 * (1 + maxAbs(t.data)));
+    m.dispose();
+  }, 120_000);
+});

@@ -1,0 +1,103 @@
+/**
+ * Node entry: loads checkpoints from disk (a HuggingFace directory, a .safetensors file, or a
+ * seeded random model by name) and points the wasm backend at its bundled binaries.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { ConfigError, normalizeConfig, type ModelConfig, type Tensor } from '@vectorview/trace';
+import { openSafetensorsFile } from '@vectorview/trace/node';
+import { initBackend, type BackendName } from './backend.js';
+import { Gpt2Model } from './model.js';
+import { gpt2Config, randomWeights, RANDOM_MODEL_NAMES, WeightsError, weightsFromTensors, type Gpt2Weights, type RandomModelName } from './weights.js';
+
+const require = createRequire(import.meta.url);
+
+export const ENGINE_VERSION: string = (require('../package.json') as { version: string }).version;
+
+export class ModelSourceError extends Error {
+  override name = 'ModelSourceError';
+}
+
+/** Initialises tfjs with the wasm backend from the installed package (no download), cpu as fallback. */
+export function initNodeBackend(preferred: BackendName = 'wasm'): Promise<BackendName> {
+  const wasmDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
+  return initBackend({ preferred, wasmPaths: `${wasmDir}/dist/` });
+}
+
+async function kind(p: string): Promise<'file' | 'dir' | undefined> {
+  try {
+    const s = await stat(p);
+    return s.isDirectory() ? 'dir' : 'file';
+  } catch {
+    return undefined;
+  }
+}
+
+async function readConfigJson(file: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`cannot read ${file}: ${error instanceof SyntaxError ? 'not valid JSON' : (error as Error).message}`);
+  }
+}
+
+/**
+ * Reads a HuggingFace GPT-2 checkpoint tensor by tensor. Keys may carry the `transformer.` prefix
+ * or not; attention-mask buffers are skipped; lm_head.weight is used only when embeddings are untied.
+ */
+export async function loadCheckpoint(weightsFile: string, configJson: unknown, name: string): Promise<Gpt2Weights> {
+  const config = normalizeConfig(configJson, name);
+  const file = await openSafetensorsFile(weightsFile);
+  try {
+    const byName = new Map(file.header.tensors.map((t) => [t.name.replace(/^transformer\./, ''), t]));
+    const loaded = new Map<string, Tensor>();
+    const get = (key: string) => loaded.get(key);
+    for (const [key, entry] of byName) {
+      if (/\.attn\.(bias|masked_bias)$/.test(key) || key === 'lm_head.weight') continue;
+      loaded.set(key, await file.read(entry));
+    }
+    const lmHead = byName.get('lm_head.weight');
+    return weightsFromTensors(config, get, lmHead && !config.tied_embeddings ? await file.read(lmHead) : undefined);
+  } finally {
+    await file.close();
+  }
+}
+
+/** Resolves `random:NAME`, a checkpoint directory, or a .safetensors file (config.json beside it or in its metadata). */
+export async function loadWeights(source: string): Promise<Gpt2Weights> {
+  if (source.startsWith('random:')) {
+    const name = source.slice('random:'.length);
+    if (!(RANDOM_MODEL_NAMES as string[]).includes(name)) {
+      throw new ModelSourceError(`unknown model ${source}: random models are ${RANDOM_MODEL_NAMES.map((n) => `random:${n}`).join(', ')}`);
+    }
+    return randomWeights(gpt2Config(name as RandomModelName));
+  }
+  const found = await kind(source);
+  if (found === 'dir') {
+    const weightsFile = path.join(source, 'model.safetensors');
+    if ((await kind(weightsFile)) !== 'file') throw new ModelSourceError(`${source} has no model.safetensors`);
+    const configFile = path.join(source, 'config.json');
+    if ((await kind(configFile)) !== 'file') throw new ModelSourceError(`${source} has no config.json`);
+    return loadCheckpoint(weightsFile, await readConfigJson(configFile), path.basename(path.resolve(source)));
+  }
+  if (found === 'file') {
+    const beside = path.join(path.dirname(source), 'config.json');
+    if ((await kind(beside)) === 'file') return loadCheckpoint(source, await readConfigJson(beside), path.basename(path.dirname(path.resolve(source))));
+    const file = await openSafetensorsFile(source);
+    const embedded = file.header.metadata['config.json'] ?? file.header.metadata['config'];
+    await file.close();
+    if (!embedded) throw new ModelSourceError(`${source} has no config.json beside it and none in its metadata`);
+    return loadCheckpoint(source, JSON.parse(embedded), path.basename(source, '.safetensors'));
+  }
+  throw new ModelSourceError(`model ${source} not found: give a checkpoint directory, a .safetensors file, or random:NAME`);
+}
+
+/** Loads weights and readies the backend: the one call most users need. */
+export async function loadModel(source: string, options: { backend?: BackendName } = {}): Promise<Gpt2Model> {
+  await initNodeBackend(options.backend);
+  return new Gpt2Model(await loadWeights(source));
+}
+
+export type { ModelConfig };
+export { WeightsError };

@@ -1,0 +1,66 @@
+/** One traced forward pass: tokens in, a Trace (every vector, the decoding step, the graph) out. */
+import { createTrace, decodeNextToken, DEFAULT_DECODE, hook, type DecodeSettings, type EngineInfo, type Trace } from '@vectorview/trace';
+import * as tf from '@tensorflow/tfjs-core';
+import type { ForwardMode, Gpt2Model } from './model.js';
+import type { Tokenizer } from './tokenizer.js';
+
+export class InputError extends Error {
+  override name = 'InputError';
+}
+
+export interface TraceOptions {
+  /** The text to run; or give `tokens`. */
+  readonly prompt?: string;
+  readonly tokens?: readonly number[];
+  readonly mode?: ForwardMode;
+  readonly unembed?: 'last' | 'all';
+  readonly decode?: Partial<DecodeSettings>;
+  /** How many candidates the decode record keeps (the full distribution is always in decode.probs). */
+  readonly candidates?: number;
+  readonly engineVersion?: string;
+  /** ISO date stamped on the trace; defaults to now. */
+  readonly created?: string;
+}
+
+/** Checks the input and turns it into token ids. */
+export function tokenize(model: Gpt2Model, tokenizer: Tokenizer, options: Pick<TraceOptions, 'prompt' | 'tokens'>): number[] {
+  const { n_vocab, n_context } = model.config;
+  let ids: number[];
+  if (options.tokens) {
+    ids = [...options.tokens];
+    const bad = ids.find((id) => !Number.isInteger(id) || id < 0 || id >= n_vocab);
+    if (bad !== undefined) throw new InputError(`token id ${bad} is outside the vocabulary (0..${n_vocab - 1})`);
+  } else {
+    if (!options.prompt) throw new InputError('the prompt is empty: give some text with --prompt or ids with --tokens');
+    ids = tokenizer.encode(options.prompt);
+  }
+  if (ids.length === 0) throw new InputError('the prompt has no tokens');
+  if (ids.length > n_context) throw new InputError(`the prompt has ${ids.length} tokens but ${model.config.name} reads at most ${n_context}`);
+  return ids;
+}
+
+export function traceForward(model: Gpt2Model, tokenizer: Tokenizer, options: TraceOptions): Trace {
+  const ids = tokenize(model, tokenizer, options);
+  const mode = options.mode ?? 'vectorwise';
+  const start = performance.now();
+  const { tensors, logitPositions } = model.forward(ids, { mode, unembed: options.unembed ?? 'last' });
+  const forwardMs = performance.now() - start;
+  const logits = tensors.get(hook.logits)!;
+  const vocab = logits.shape[1]!;
+  const last = logits.data.subarray(logits.data.length - vocab);
+  const settings: DecodeSettings = { ...DEFAULT_DECODE, ...options.decode };
+  const { record, probs } = decodeNextToken(last, settings, options.candidates ?? 20);
+  tensors.set(hook.decodeProbs, { shape: [vocab], data: probs });
+  tensors.set(hook.tokens, { shape: [ids.length], data: Int32Array.from(ids) });
+  const engine: EngineInfo = { name: '@vectorview/engine', version: options.engineVersion ?? 'unknown', mode, backend: tf.getBackend(), timings: { forward_ms: Math.round(forwardMs * 10) / 10 } };
+  return createTrace({
+    config: model.config,
+    prompt: options.prompt ?? tokenizer.decode(ids),
+    tokens: ids.map((id) => tokenizer.info(id)),
+    tensors,
+    logitPositions,
+    decode: record,
+    engine,
+    created: options.created ?? new Date().toISOString(),
+  });
+}

@@ -1,0 +1,138 @@
+/**
+ * GPT-2 weights as plain float32 arrays in HuggingFace's layout (Conv1D matrices stored [in, out]).
+ * They live outside the tfjs backend, so a model larger than the wasm heap can still run: the
+ * forward pass uploads one layer at a time.
+ */
+import { randomLcg } from 'd3-random';
+import { normalizeConfig, type ModelConfig, type Tensor } from '@vectorview/trace';
+
+export interface LayerWeights {
+  readonly ln1: { readonly w: Float32Array; readonly b: Float32Array };
+  /** c_attn: [d_model, 3·d_model], columns q | k | v, each split into heads of d_head columns. */
+  readonly attnW: Float32Array;
+  readonly attnB: Float32Array;
+  /** c_proj: [d_model, d_model], rows grouped by head: head h owns rows h·d_head … (h+1)·d_head − 1. */
+  readonly projW: Float32Array;
+  readonly projB: Float32Array;
+  readonly ln2: { readonly w: Float32Array; readonly b: Float32Array };
+  readonly fcW: Float32Array;
+  readonly fcB: Float32Array;
+  readonly fcProjW: Float32Array;
+  readonly fcProjB: Float32Array;
+}
+
+export interface Gpt2Weights {
+  readonly config: ModelConfig;
+  readonly wte: Float32Array;
+  readonly wpe: Float32Array;
+  readonly layers: readonly LayerWeights[];
+  readonly lnF: { readonly w: Float32Array; readonly b: Float32Array };
+  /** Present only when the checkpoint has an untied lm_head; otherwise W_U = W_Eᵀ. */
+  readonly lmHead?: Float32Array;
+}
+
+export class WeightsError extends Error {
+  override name = 'WeightsError';
+}
+
+/** The HF tensor names of one checkpoint (without the `transformer.` prefix) and their expected shapes. */
+export function expectedShapes(config: ModelConfig): Map<string, number[]> {
+  const { n_vocab, n_context, d_model: d, d_mlp } = config;
+  const shapes = new Map<string, number[]>([
+    ['wte.weight', [n_vocab, d]],
+    ['wpe.weight', [n_context, d]],
+    ['ln_f.weight', [d]],
+    ['ln_f.bias', [d]],
+  ]);
+  for (let l = 0; l < config.n_layer; l++) {
+    const p = `h.${l}.`;
+    shapes.set(`${p}ln_1.weight`, [d]).set(`${p}ln_1.bias`, [d]);
+    shapes.set(`${p}attn.c_attn.weight`, [d, 3 * d]).set(`${p}attn.c_attn.bias`, [3 * d]);
+    shapes.set(`${p}attn.c_proj.weight`, [d, d]).set(`${p}attn.c_proj.bias`, [d]);
+    shapes.set(`${p}ln_2.weight`, [d]).set(`${p}ln_2.bias`, [d]);
+    shapes.set(`${p}mlp.c_fc.weight`, [d, d_mlp]).set(`${p}mlp.c_fc.bias`, [d_mlp]);
+    shapes.set(`${p}mlp.c_proj.weight`, [d_mlp, d]).set(`${p}mlp.c_proj.bias`, [d]);
+  }
+  return shapes;
+}
+
+/** Assembles weights from HF-named tensors (prefix already stripped), checking every shape. */
+export function weightsFromTensors(config: ModelConfig, get: (name: string) => Tensor | undefined, lmHead?: Tensor): Gpt2Weights {
+  if (config.n_head * config.d_head !== config.d_model) {
+    throw new WeightsError(`n_head ${config.n_head} × d_head ${config.d_head} must equal d_model ${config.d_model} for GPT-2`);
+  }
+  const shapes = expectedShapes(config);
+  const take = (name: string): Float32Array => {
+    const tensor = get(name);
+    const expected = shapes.get(name)!;
+    if (!tensor) throw new WeightsError(`missing tensor ${name} (expected shape [${expected.join(', ')}])`);
+    if (tensor.shape.length !== expected.length || tensor.shape.some((d, i) => d !== expected[i])) {
+      throw new WeightsError(`tensor ${name} has shape [${tensor.shape.join(', ')}], expected [${expected.join(', ')}] from the config`);
+    }
+    if (!(tensor.data instanceof Float32Array)) throw new WeightsError(`tensor ${name} is not a floating-point tensor`);
+    return tensor.data;
+  };
+  const layers = Array.from({ length: config.n_layer }, (_, l): LayerWeights => {
+    const p = `h.${l}.`;
+    return {
+      ln1: { w: take(`${p}ln_1.weight`), b: take(`${p}ln_1.bias`) },
+      attnW: take(`${p}attn.c_attn.weight`),
+      attnB: take(`${p}attn.c_attn.bias`),
+      projW: take(`${p}attn.c_proj.weight`),
+      projB: take(`${p}attn.c_proj.bias`),
+      ln2: { w: take(`${p}ln_2.weight`), b: take(`${p}ln_2.bias`) },
+      fcW: take(`${p}mlp.c_fc.weight`),
+      fcB: take(`${p}mlp.c_fc.bias`),
+      fcProjW: take(`${p}mlp.c_proj.weight`),
+      fcProjB: take(`${p}mlp.c_proj.bias`),
+    };
+  });
+  const weights = { config, wte: take('wte.weight'), wpe: take('wpe.weight'), layers, lnF: { w: take('ln_f.weight'), b: take('ln_f.bias') } };
+  if (lmHead && !config.tied_embeddings) {
+    const expected = [config.n_vocab, config.d_model];
+    if (lmHead.shape.join() !== expected.join()) throw new WeightsError(`tensor lm_head.weight has shape [${lmHead.shape.join(', ')}], expected [${expected.join(', ')}]`);
+    return { ...weights, lmHead: lmHead.data as Float32Array };
+  }
+  return weights;
+}
+
+const GPT2_SIZES = {
+  gpt2: { n_embd: 768, n_layer: 12, n_head: 12 },
+  'gpt2-medium': { n_embd: 1024, n_layer: 24, n_head: 16 },
+  'gpt2-large': { n_embd: 1280, n_layer: 36, n_head: 20 },
+  'gpt2-xl': { n_embd: 1600, n_layer: 48, n_head: 25 },
+  tiny: { n_embd: 32, n_layer: 2, n_head: 4 },
+} as const;
+export type RandomModelName = keyof typeof GPT2_SIZES;
+export const RANDOM_MODEL_NAMES = Object.keys(GPT2_SIZES) as RandomModelName[];
+
+/** The HF-style config of one of GPT-2's sizes (or the tiny test size, 64 positions). */
+export function gpt2Config(name: RandomModelName): ModelConfig {
+  const size = GPT2_SIZES[name];
+  return normalizeConfig(
+    { model_type: 'gpt2', vocab_size: 50257, n_positions: name === 'tiny' ? 64 : 1024, ...size, activation_function: 'gelu_new', layer_norm_epsilon: 1e-5 },
+    `random:${name}`,
+  );
+}
+
+/**
+ * Seeded random weights of exactly a GPT-2 size's shapes, for tests and benchmarks. Values are uniform
+ * with GPT-2's initial standard deviation (0.02); LayerNorm gains sit near 1 so activations stay tame.
+ */
+export function randomWeights(config: ModelConfig, seed = 1234): Gpt2Weights {
+  const random = randomLcg(seed);
+  const spread = 0.02 * Math.sqrt(3);
+  const fill = (n: number, centre = 0, scale = spread) => {
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) out[i] = centre + (2 * random() - 1) * scale;
+    return out;
+  };
+  const shapes = expectedShapes(config);
+  const tensors = new Map<string, Tensor>();
+  for (const [name, shape] of shapes) {
+    const count = shape.reduce((a, b) => a * b, 1);
+    const isGain = /ln_\d\.weight|ln_f\.weight/.test(name);
+    tensors.set(name, { shape, data: isGain ? fill(count, 1, 0.1) : fill(count) });
+  }
+  return weightsFromTensors(config, (name) => tensors.get(name));
+}

@@ -5,10 +5,12 @@
 import { readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { ConfigError, normalizeConfig, type ModelConfig, type Tensor } from '@vectorview/trace';
+import { ConfigError, normalizeConfig, type ModelConfig, type Tensor, type Trace } from '@vectorview/trace';
 import { openSafetensorsFile } from '@vectorview/trace/node';
 import { initBackend, type BackendName } from './backend.js';
 import { Gpt2Model } from './model.js';
+import { traceForward, type TraceOptions } from './run.js';
+import { tokenizerForVocabulary } from './tokenizer.js';
 import { gpt2Config, randomWeights, RANDOM_MODEL_NAMES, WeightsError, weightsFromTensors, type Gpt2Weights, type RandomModelName } from './weights.js';
 
 const require = createRequire(import.meta.url);
@@ -101,3 +103,17 @@ export async function loadModel(source: string, options: { backend?: BackendName
 
 export type { ModelConfig };
 export { WeightsError };
+export * from './command.js';
+
+/** Loads a model and runs one traced forward pass; the trace records load and forward times. */
+export async function traceModel(source: string, options: TraceOptions & { backend?: BackendName }): Promise<Trace> {
+  const start = performance.now();
+  const model = await loadModel(source, options.backend ? { backend: options.backend } : {});
+  const loadMs = performance.now() - start;
+  try {
+    const trace = traceForward(model, tokenizerForVocabulary(model.config.n_vocab), { engineVersion: ENGINE_VERSION, ...options });
+    return { ...trace, engine: { ...trace.engine, timings: { load_ms: Math.round(loadMs), ...trace.engine.timings } } };
+  } finally {
+    model.dispose();
+  }
+}

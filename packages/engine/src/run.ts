@@ -1,5 +1,5 @@
 /** One traced forward pass: tokens in, a Trace (every vector, the decoding step, the graph) out. */
-import { createTrace, decodeNextToken, DEFAULT_DECODE, hook, type DecodeSettings, type EngineInfo, type Trace } from '@vectorview/trace';
+import { createTrace, decodeNextToken, DEFAULT_DECODE, hook, type Candidate, type DecodeSettings, type EngineInfo, type Trace } from '@vectorview/trace';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ForwardMode, Gpt2Model } from './model.js';
 import type { Tokenizer } from './tokenizer.js';
@@ -49,7 +49,10 @@ export function traceForward(model: Gpt2Model, tokenizer: Tokenizer, options: Tr
   const vocab = logits.shape[1]!;
   const last = logits.data.subarray(logits.data.length - vocab);
   const settings: DecodeSettings = { ...DEFAULT_DECODE, ...options.decode };
-  const { record, probs } = decodeNextToken(last, settings, options.candidates ?? 20);
+  const decoded = decodeNextToken(last, settings, options.candidates ?? 20);
+  const named = (c: Candidate): Candidate => ({ ...c, display: tokenizer.display(c.id), text: tokenizer.decode([c.id]) });
+  const record = { ...decoded.record, candidates: decoded.record.candidates.map(named), chosen: named(decoded.record.chosen) };
+  const probs = decoded.probs;
   tensors.set(hook.decodeProbs, { shape: [vocab], data: probs });
   tensors.set(hook.tokens, { shape: [ids.length], data: Int32Array.from(ids) });
   const engine: EngineInfo = { name: '@vectorview/engine', version: options.engineVersion ?? 'unknown', mode, backend: tf.getBackend(), timings: { forward_ms: Math.round(forwardMs * 10) / 10 } };

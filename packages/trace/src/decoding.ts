@@ -23,6 +23,9 @@ export interface Candidate {
   readonly logit: number;
   /** Probability after all filters (0 for filtered tokens). */
   readonly prob: number;
+  /** The token in GPT-2's display form and as text, when the producer had a tokenizer. */
+  readonly display?: string;
+  readonly text?: string;
 }
 
 export interface DecodeRecord {

@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+/** vectorview-trace: one traced forward pass written as a safetensors file of TransformerLens-named tensors. */
+import { writeTraceFile } from '@vectorview/trace/node';
+import { decodeFromFlags, FORWARD_FLAGS, modeFromFlags, parseFlags, runCommand, tokensFromFlags, traceModel, UsageError } from './node.js';
+
+const USAGE = `usage: vectorview-trace --model DIR|FILE|random:NAME (--prompt TEXT | --tokens 464,3139,286)
+       [--temperature T] [--top-k K] [--top-p P] [--seed S] [--greedy] [--mode vectorwise|batched]
+       [--last-only] --out FILE.safetensors [--json]`;
+
+await runCommand('vectorview-trace', async (argv) => {
+  const flags = parseFlags(argv, { ...FORWARD_FLAGS, out: { type: 'string' }, json: { type: 'boolean' }, 'last-only': { type: 'boolean' } });
+  if (flags.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (!flags.model) throw new UsageError('missing --model (a checkpoint directory, a .safetensors file, or random:NAME)');
+  if (!flags.out) throw new UsageError('missing --out FILE.safetensors');
+  const tokens = tokensFromFlags(flags);
+  if (tokens === undefined && flags.prompt === undefined) throw new UsageError('missing --prompt TEXT or --tokens IDS');
+  const decode = decodeFromFlags(flags);
+  const mode = modeFromFlags(flags);
+  process.stderr.write(`loading ${flags.model} and running the ${mode} forward pass…\n`);
+  const trace = await traceModel(flags.model, {
+    ...(tokens ? { tokens } : { prompt: flags.prompt! }),
+    decode,
+    mode,
+    unembed: flags['last-only'] ? 'last' : 'all',
+  });
+  await writeTraceFile(flags.out, trace);
+  const chosen = trace.decode!.chosen;
+  process.stderr.write(`wrote ${flags.out} (${trace.tensors.size} tensors, ${trace.tokens.length} tokens); next token ${JSON.stringify(chosen.text)} (${chosen.id}) p=${chosen.prob.toFixed(4)}\n`);
+  if (flags.json) {
+    const summary = {
+      model: trace.config.name,
+      tokens: trace.tokens.map((t) => ({ id: t.id, display: t.display, text: t.text })),
+      candidates: trace.decode!.candidates.slice(0, 10),
+      chosen,
+      settings: trace.decode!.settings,
+      timings: trace.engine.timings,
+      out: flags.out,
+    };
+    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  }
+});

@@ -1,0 +1,80 @@
+/** The annotation text of each stage, from @vectorview/content, filled with the loaded model's numbers. */
+import { fillTemplate, stageContent, STAGE_IDS, type StageId } from '@vectorview/content';
+import { parameterCounts, type Trace } from '@vectorview/trace';
+
+export interface Annotation {
+  readonly id: string;
+  readonly title: string;
+  readonly short: string;
+  readonly body: string;
+  readonly points: readonly string[];
+  readonly notes: string;
+  readonly sources: readonly { readonly key: string; readonly title: string; readonly url: string }[];
+}
+
+function percent(part: number, total: number): string {
+  return `${Math.round((100 * part) / total)}%`;
+}
+
+export function templateValues(trace: Trace, dDrawn: number): Record<string, string | number> {
+  const c = trace.config;
+  const p = parameterCounts(c);
+  return {
+    n_vocab: c.n_vocab,
+    n_context: c.n_context,
+    d_model: c.d_model,
+    n_head: c.n_head,
+    d_head: c.d_head,
+    d_mlp: c.d_mlp,
+    n_layer: c.n_layer,
+    n_tokens: trace.tokens.length,
+    model_name: c.name,
+    params_total: p.total,
+    params_embedding: p.embedding,
+    params_embedding_share: percent(p.embedding, p.total),
+    params_mlp_share: percent(p.mlp, p.total),
+    params_attention_share: percent(p.attention, p.total),
+    d_drawn: dDrawn,
+  };
+}
+
+const FALLBACK_TITLES: Record<string, string> = {
+  'stage-title': 'Vectorview',
+  'stage-tokenizer': 'Tokenizer',
+  'stage-embedding': 'Token embedding',
+  'stage-positional': 'Positional embedding',
+  'stage-input-embeddings': 'Input embeddings',
+  'stage-residual': 'Residual stream',
+  'stage-layernorm': 'LayerNorm',
+  'stage-attention': 'Attention sublayer',
+  'stage-attention-head': 'One attention head',
+  'stage-qk-circuit': 'QK circuit',
+  'stage-ov-circuit': 'OV circuit',
+  'stage-mlp': 'MLP sublayer',
+  'stage-layers': 'The other layers',
+  'stage-unembed': 'Unembedding',
+  'stage-decoding': 'Decoding',
+  'stage-legend': 'Legend',
+  'stage-terminology': 'Terminology',
+};
+
+/** The filled annotation of a stage; a stage whose content is missing gets its title alone (never a crash). */
+export function annotation(id: string, values: Record<string, string | number>): Annotation {
+  const known = (STAGE_IDS as readonly string[]).includes(id);
+  try {
+    if (!known) throw new Error(`no content for ${id}`);
+    const c = stageContent(id as StageId);
+    const fill = (s: string) => fillTemplate(s, values);
+    return {
+      id,
+      title: fill(c.title),
+      short: fill(c.short),
+      body: fill(c.body),
+      points: c.points.map(fill),
+      notes: fill(c.notes),
+      sources: c.sources.map((s) => ({ key: s.key, title: s.title, url: s.url })),
+    };
+  } catch {
+    return { id, title: FALLBACK_TITLES[id] ?? id, short: '', body: '', points: [], notes: '', sources: [] };
+  }
+}

@@ -1,0 +1,84 @@
+/** Everything a stage needs to draw: the trace, resolved options, accessors and the TeX registry. */
+import { decodeNextToken, DEFAULT_DECODE, parameterCounts, type DecodeRecord, type ModelConfig, type ParameterCounts, type Tensor, type Trace } from '@vectorview/trace';
+import { annotation, templateValues, type Annotation } from './annotations.js';
+import type { TexRegistry } from './math.js';
+import type { ValueScale } from './scale.js';
+
+export interface ResolvedOptions {
+  readonly head: number;
+  readonly layer: number;
+  readonly allLayers: boolean;
+  readonly headGrid: boolean;
+  readonly componentsDrawn: number;
+  readonly date: string;
+  readonly version: string;
+  readonly tokenText: (id: number) => string;
+}
+
+export interface Ctx {
+  readonly trace: Trace;
+  readonly config: ModelConfig;
+  readonly params: ParameterCounts;
+  readonly opts: ResolvedOptions;
+  readonly tex: TexRegistry;
+  readonly nTokens: number;
+  readonly decode: DecodeRecord;
+  readonly values: Record<string, string | number>;
+  /** Domains of the value scales, by stage, for the legend. */
+  readonly scales: { stage: string; scale: ValueScale }[];
+  tensor(name: string): Tensor | undefined;
+  /** Row `index` of a tensor's leading axes, as a subarray view. */
+  row(name: string, ...index: number[]): Float32Array | undefined;
+  note(id: string): Annotation;
+  /** Display form of a token id for the logits and the decoding table. */
+  tokenLabel(id: number): string;
+}
+
+export function vectorOf(tensor: Tensor | undefined, ...index: number[]): Float32Array | undefined {
+  if (!tensor) return undefined;
+  const { shape, data } = tensor;
+  if (index.length !== shape.length - 1) return undefined;
+  let offset = 0;
+  for (let axis = 0; axis < index.length; axis++) {
+    const i = index[axis]!;
+    if (i < 0 || i >= shape[axis]!) return undefined;
+    offset = offset * shape[axis]! + i;
+  }
+  const width = shape[shape.length - 1]!;
+  return (data as Float32Array).subarray(offset * width, offset * width + width);
+}
+
+export function createContext(trace: Trace, opts: ResolvedOptions, tex: TexRegistry): Ctx {
+  const tensors = trace.tensors;
+  let decode = trace.decode;
+  if (!decode) {
+    const logits = tensors.get('logits');
+    const last = logits ? vectorOf(logits, logits.shape[0]! - 1) : undefined;
+    decode = last ? decodeNextToken(last, DEFAULT_DECODE).record : { settings: DEFAULT_DECODE, kept: { top_k: 0, top_p: 0 }, candidates: [], chosen: { id: 0, logit: 0, prob: 0 }, draw: null };
+  }
+  const values = templateValues(trace, opts.componentsDrawn);
+  const notes = new Map<string, Annotation>();
+  const byId = new Map(trace.tokens.map((t) => [t.id, t.display] as const));
+  return {
+    trace,
+    config: trace.config,
+    params: parameterCounts(trace.config),
+    opts,
+    tex,
+    nTokens: trace.tokens.length,
+    decode,
+    values,
+    scales: [],
+    tensor: (name) => tensors.get(name),
+    row: (name, ...index) => vectorOf(tensors.get(name), ...index),
+    note(id) {
+      let a = notes.get(id);
+      if (!a) notes.set(id, (a = annotation(id, values)));
+      return a;
+    },
+    tokenLabel(id) {
+      const text = opts.tokenText(id);
+      return text === `#${id}` && byId.has(id) ? byId.get(id)! : text;
+    },
+  };
+}

@@ -1,0 +1,235 @@
+/**
+ * @vectorview/renderer: a trace of one GPT-2 forward pass → an annotated poster as an SVG string.
+ * Pure string building in Node (no DOM, nothing global); deterministic for a given trace and options.
+ */
+import { createRequire } from 'node:module';
+import type { Trace } from '@vectorview/trace';
+import { createContext, type Ctx, type ResolvedOptions } from './context.js';
+import { embeddedFontCss, FONT_FAMILY } from './fonts.js';
+import { layoutPage, PAGE_MM, type PosterSize } from './layout.js';
+import { texIn } from './markdown.js';
+import { prepareTex, TexRegistry } from './math.js';
+import { attrs, esc, n, type Block } from './svg.js';
+import { attentionHeadStage, attentionStage, layerNormStage, layersStage, mlpStage, ovCircuitStage, qkCircuitStage, residualStage } from './stages/block.js';
+import { decodingStage, legendStage, terminologyStage, unembedStage } from './stages/back.js';
+import { embeddingStage, inputEmbeddingsStage, positionalStage, titleStage, tokenizerStage } from './stages/front.js';
+import { INK } from './theme.js';
+
+export type { PosterSize } from './layout.js';
+
+export interface PosterOptions {
+  /** Paper size; default 'A0'. 'web' is one long strip. */
+  size?: PosterSize;
+  landscape?: boolean;
+  /** The head drawn in full (default 0). */
+  head?: number;
+  /** The layer drawn in full (default 0). */
+  layer?: number;
+  /** Draw every layer as a compact strip instead of eliding the others. */
+  allLayers?: boolean;
+  /** Small multiples of every head's attention pattern (default true). */
+  headGrid?: boolean;
+  /** Components of each d_model vector drawn (default 128, or d_model if smaller). */
+  componentsDrawn?: number;
+  date?: string;
+  version?: string;
+  /** Text of an arbitrary token id (the engine's decoder); default "#id". */
+  tokenText?: (id: number) => string;
+}
+
+export interface StageBox {
+  id: string;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface Poster {
+  svg: string;
+  /** Size in user units (the viewBox). */
+  width: number;
+  height: number;
+  /** Physical size, e.g. '841mm' (or '1600px' for web). */
+  physicalWidth: string;
+  physicalHeight: string;
+  stages: StageBox[];
+}
+
+export const POSTER_STAGE_IDS: readonly string[] = Object.freeze([
+  'stage-title',
+  'stage-tokenizer',
+  'stage-embedding',
+  'stage-positional',
+  'stage-input-embeddings',
+  'stage-residual',
+  'stage-layernorm',
+  'stage-attention',
+  'stage-attention-head',
+  'stage-qk-circuit',
+  'stage-ov-circuit',
+  'stage-mlp',
+  'stage-layers',
+  'stage-unembed',
+  'stage-decoding',
+  'stage-legend',
+  'stage-terminology',
+]);
+
+const STAGES: Record<string, (ctx: Ctx) => Block> = {
+  'stage-title': titleStage,
+  'stage-tokenizer': tokenizerStage,
+  'stage-embedding': embeddingStage,
+  'stage-positional': positionalStage,
+  'stage-input-embeddings': inputEmbeddingsStage,
+  'stage-residual': residualStage,
+  'stage-layernorm': layerNormStage,
+  'stage-attention': attentionStage,
+  'stage-attention-head': attentionHeadStage,
+  'stage-qk-circuit': qkCircuitStage,
+  'stage-ov-circuit': ovCircuitStage,
+  'stage-mlp': mlpStage,
+  'stage-layers': layersStage,
+  'stage-unembed': unembedStage,
+  'stage-decoding': decodingStage,
+  // The legend lists every stage's scale, so it is drawn after the others (see below).
+  'stage-legend': legendStage,
+  'stage-terminology': terminologyStage,
+};
+
+function packageVersion(): string {
+  try {
+    return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+  } catch {
+    return '';
+  }
+}
+
+/** Fixed TeX the stages use (the rest comes from the annotations). */
+function stageTex(ctx: Ctx): string[] {
+  const { opts, config: c } = ctx;
+  const L = opts.layer;
+  const h = Math.min(opts.head, c.n_head - 1);
+  return [
+    'W_E', 'W_P', 'W_Q', 'W_V', 'W_O', 'W_K^\\top', 'W_{QK}', 'W_{OV}', 'W_\\text{in}', 'W_\\text{out}', 'W_U = W_E^\\top', 'W_U', '\\gamma', '\\beta', '\\mathrm{GELU}(x)',
+    'n_\\text{vocab} \\times d_\\text{model}', 'n_\\text{context} \\times d_\\text{model}', 'd_\\text{model} \\times d_\\text{head}', 'd_\\text{head} \\times d_\\text{model}', 'd_\\text{model} \\times d_\\text{model}',
+    'd_\\text{model} \\times d_\\text{mlp}', 'd_\\text{mlp} \\times d_\\text{model}', 'd_\\text{model} \\times n_\\text{vocab}',
+    ...['Q', 'K', 'V'].map((m) => `W_${m}^{${L},${h}}`), `W_O^{${L},${h}}`, `W_{QK}^{${L},${h}} = W_Q \\, W_K^\\top`, `W_{OV}^{${L},${h}} = W_V \\, W_O`,
+    '\\frac{x-\\mu}{\\sqrt{\\sigma^2+\\varepsilon}}', '\\gamma \\odot \\hat{x} + \\beta', 'q_i \\cdot k_j,\\; j \\le i', '\\times \\tfrac{1}{\\sqrt{d_\\text{head}}}',
+    '\\text{pattern } A_{ij} = \\operatorname{softmax}_j', 'z_i = \\sum_{j \\le i} A_{ij}\\, v_j', '\\sum_{h} \\text{head}_h + b_O', '\\text{logit}_t = x \\cdot W_U[:, t]',
+  ];
+}
+
+function resolve(trace: Trace, options: PosterOptions): ResolvedOptions {
+  const c = trace.config;
+  const clampInt = (v: number | undefined, d: number, max: number) => (Number.isInteger(v) ? Math.max(0, Math.min(max, v!)) : d);
+  return {
+    head: clampInt(options.head, 0, c.n_head - 1),
+    layer: clampInt(options.layer, 0, c.n_layer - 1),
+    allLayers: options.allLayers ?? false,
+    headGrid: options.headGrid ?? true,
+    componentsDrawn: Math.max(1, Math.min(c.d_model, Math.floor(options.componentsDrawn ?? 128))),
+    date: options.date ?? (trace.created ? trace.created.slice(0, 10) : ''),
+    version: options.version ?? packageVersion(),
+    tokenText: options.tokenText ?? ((id: number) => `#${id}`),
+  };
+}
+
+const ARROW_MARKER = `<marker id="arrow" viewBox="0 0 10 10" refX="8" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse"><path d="M0 0L10 5L0 10z" fill="${INK}"/></marker>`;
+
+export async function renderPoster(trace: Trace, options: PosterOptions = {}): Promise<Poster> {
+  const opts = resolve(trace, options);
+  const tex = new TexRegistry();
+  const ctx = createContext(trace, opts, tex);
+  // Typeset every formula first: MathJax may need to load font ranges asynchronously.
+  const strings = new Set(stageTex(ctx));
+  for (const id of POSTER_STAGE_IDS) {
+    const a = ctx.note(id);
+    for (const s of [a.title, a.short, a.body, ...a.points]) for (const t of texIn(s)) strings.add(t);
+  }
+  await prepareTex(strings);
+
+  const blocks = new Map<string, Block>();
+  for (const id of POSTER_STAGE_IDS) if (id !== 'stage-legend') blocks.set(id, STAGES[id]!(ctx));
+  blocks.set('stage-legend', legendStage(ctx));
+  const ordered = POSTER_STAGE_IDS.map((id) => blocks.get(id)!);
+
+  const size = options.size ?? 'A0';
+  let physicalWidth: string;
+  let physicalHeight: string;
+  let aspect: number | undefined;
+  if (size === 'web') aspect = undefined;
+  else {
+    const [w, h] = PAGE_MM[size];
+    const [pw, ph] = options.landscape ? [h, w] : [w, h];
+    aspect = pw / ph;
+    physicalWidth = `${n(pw)}mm`;
+    physicalHeight = `${n(ph)}mm`;
+  }
+  const page = layoutPage(
+    ordered.map((b) => b.height),
+    aspect,
+  );
+  if (size === 'web') {
+    physicalWidth = `${n(page.width)}px`;
+    physicalHeight = `${n(page.height)}px`;
+  }
+  const stages: StageBox[] = [];
+  let body = '';
+  for (const p of page.placed) {
+    const id = POSTER_STAGE_IDS[p.index]!;
+    const block = ordered[p.index]!;
+    stages.push({ id, x: p.x, y: p.y, width: block.width, height: block.height });
+    const prefix = `<g id="${id}"`;
+    body += block.svg.startsWith(prefix) ? `${prefix} transform="translate(${n(p.x)},${n(p.y)})"${block.svg.slice(prefix.length)}` : `<g id="${id}" transform="translate(${n(p.x)},${n(p.y)})">${block.svg}</g>`;
+  }
+  stages.sort((a, b) => POSTER_STAGE_IDS.indexOf(a.id) - POSTER_STAGE_IDS.indexOf(b.id));
+  const defs = `<defs><style>${embeddedFontCss()}\ntext{font-kerning:normal}a text{cursor:pointer}</style>${ARROW_MARKER}${tex.defs()}</defs>`;
+  const title = `${trace.config.name}: one forward pass of “${trace.prompt}”, vector by vector`;
+  const desc =
+    `A poster of one ${trace.config.name} forward pass (${trace.config.n_layer} layers, d_model ${trace.config.d_model}, ${trace.config.n_head} heads) on a ${trace.tokens.length}-token prompt, drawn from its real activations: ` +
+    `tokenizer, embeddings, residual stream, LayerNorm, attention (layer ${opts.layer}, head ${opts.head} in full), MLP, unembedding and decoding, with annotations on mechanistic interpretability.`;
+  const svg =
+    `<svg${attrs({ xmlns: 'http://www.w3.org/2000/svg', 'xmlns:xlink': 'http://www.w3.org/1999/xlink', width: physicalWidth!, height: physicalHeight!, viewBox: `0 0 ${n(page.width)} ${n(page.height)}`, role: 'img', 'aria-labelledby': 'poster-title poster-desc', 'font-family': FONT_FAMILY, fill: INK })}>` +
+    `<title id="poster-title">${esc(title)}</title><desc id="poster-desc">${esc(desc)}</desc>` +
+    defs +
+    `<rect width="${n(page.width)}" height="${n(page.height)}" fill="#eef1f4"/>` +
+    body +
+    `</svg>`;
+  return { svg, width: page.width, height: page.height, physicalWidth: physicalWidth!, physicalHeight: physicalHeight!, stages };
+}
+
+/** The element starting at `start` (a `<g …>`), up to its matching `</g>`. */
+function groupAt(svg: string, start: number): string {
+  const re = /<g[\s>]|<\/g>/g;
+  re.lastIndex = start;
+  let depth = 0;
+  for (let m = re.exec(svg); m; m = re.exec(svg)) {
+    depth += m[0] === '</g>' ? -1 : 1;
+    if (depth === 0) return svg.slice(start, m.index + 4);
+  }
+  throw new Error('unbalanced group');
+}
+
+/** A standalone <svg> showing one stage: the viewBox cropped to it, with the poster's defs (fonts, math, markers). */
+export function frameStage(poster: Poster, id: string, padding = 24): string {
+  const box = poster.stages.find((s) => s.id === id);
+  if (!box) throw new Error(`unknown stage ${JSON.stringify(id)}; known: ${poster.stages.map((s) => s.id).join(', ')}`);
+  const start = poster.svg.indexOf(`<g id="${id}"`);
+  if (start < 0) throw new Error(`the poster SVG has no group ${id}`);
+  const group = groupAt(poster.svg, start);
+  const defsStart = poster.svg.indexOf('<defs>');
+  const defsEnd = poster.svg.indexOf('</defs>', defsStart);
+  const defs = defsStart >= 0 ? poster.svg.slice(defsStart, defsEnd + 7) : '';
+  const rootAttrs = /^<svg([^>]*)>/.exec(poster.svg)?.[1] ?? '';
+  const family = /font-family="([^"]*)"/.exec(rootAttrs)?.[1] ?? '';
+  const x = box.x - padding;
+  const y = box.y - padding;
+  const w = box.width + 2 * padding;
+  const h = box.height + 2 * padding;
+  const titleText = `Vectorview: ${id.replace('stage-', '')}`;
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" viewBox="${n(x)} ${n(y)} ${n(w)} ${n(h)}" width="${n(w)}" height="${n(h)}" role="img" aria-label="${esc(titleText)}" font-family="${family}" fill="${INK}">` +
+    `<title>${esc(titleText)}</title>${defs}<rect x="${n(x)}" y="${n(y)}" width="${n(w)}" height="${n(h)}" fill="#eef1f4"/>${group}</svg>`
+  );
+}

@@ -1,0 +1,129 @@
+/**
+ * A vector as a column of value cells. Cells of one colour are one <path> of vertical strokes
+ * (stroke width = column width), so a 128-cell column costs a few hundred bytes, not 128 rects.
+ */
+import { STEPS, stepColor, type ValueScale } from '../scale.js';
+import { attrs, n, type AttrValue, type Block } from '../svg.js';
+import { FAINT, INK, MUTED, SIZE } from '../theme.js';
+import { label } from '../text.js';
+
+export interface ColumnOptions {
+  readonly scale: ValueScale;
+  readonly cellWidth: number;
+  /** Total height of the column; cells are height / count tall. */
+  readonly height: number;
+  /** How many leading components to draw (the rest are elided). */
+  readonly count: number;
+  readonly id?: string;
+  readonly data?: Readonly<Record<string, AttrValue>>;
+  readonly outline?: string;
+  /** Draw every `stride`-th component instead of the first `count` (for sampled long vectors). */
+  readonly stride?: number;
+}
+
+export function vectorColumn(values: ArrayLike<number>, o: ColumnOptions): Block {
+  const stride = o.stride ?? 1;
+  const count = Math.max(1, Math.min(o.count, Math.ceil(values.length / stride)));
+  const h = o.height / count;
+  const byStep = new Map<number, string[]>();
+  let runStart = 0;
+  let runStep = o.scale.step(values[0] ?? 0);
+  const flush = (end: number) => {
+    let list = byStep.get(runStep);
+    if (!list) byStep.set(runStep, (list = []));
+    list.push(`M${n(o.cellWidth / 2)} ${n(runStart * h)}v${n((end - runStart) * h)}`);
+  };
+  for (let i = 1; i < count; i++) {
+    const s = o.scale.step(values[i * stride] ?? 0);
+    if (s !== runStep) {
+      flush(i);
+      runStart = i;
+      runStep = s;
+    }
+  }
+  flush(count);
+  let paths = '';
+  for (let s = -STEPS; s <= STEPS; s++) {
+    const list = byStep.get(s);
+    if (list) paths += `<path stroke="${stepColor(s)}" d="${list.join('')}"/>`;
+  }
+  const outline = `<rect${attrs({ width: o.cellWidth, height: o.height, fill: 'none', stroke: o.outline ?? '#6e7781', 'stroke-width': 0.6 })}/>`;
+  return {
+    svg: `<g${attrs({ id: o.id, class: 'vec', 'stroke-width': o.cellWidth, ...o.data })}>${paths}${outline}</g>`,
+    width: o.cellWidth,
+    height: o.height,
+  };
+}
+
+export interface ColumnsOptions extends Omit<ColumnOptions, 'id' | 'data'> {
+  readonly gap: number;
+  readonly ids?: (i: number) => string | undefined;
+  readonly data?: (i: number) => Readonly<Record<string, AttrValue>>;
+  /** Labels under each column (e.g. token strings), drawn rotated when they do not fit. */
+  readonly labels?: readonly string[];
+  /** Small numbers under each column (e.g. σ). */
+  readonly under?: readonly string[];
+  readonly caption?: string;
+  readonly title?: string;
+}
+
+/** A row of vector columns, one per position, with optional title, labels and caption. */
+export function columns(vectors: readonly (ArrayLike<number> | undefined)[], o: ColumnsOptions): Block {
+  const parts: string[] = [];
+  let y = 0;
+  const width = vectors.length * o.cellWidth + Math.max(0, vectors.length - 1) * o.gap;
+  let fullWidth = width;
+  if (o.title) {
+    const t = label(o.title, 0, SIZE.small * 0.8, { size: SIZE.small, weight: 600, fill: INK });
+    parts.push(t.svg);
+    fullWidth = Math.max(fullWidth, t.width);
+    y += SIZE.small * 1.3;
+  }
+  const top = y;
+  vectors.forEach((v, i) => {
+    const x = i * (o.cellWidth + o.gap);
+    if (!v) {
+      parts.push(`<rect${attrs({ x, y: top, width: o.cellWidth, height: o.height, fill: '#f3f4f6', stroke: FAINT, 'stroke-width': 0.6, 'stroke-dasharray': '2 2' })}/>`);
+      return;
+    }
+    const { data, ids, ...rest } = o;
+    const col = vectorColumn(v, { ...rest, ...(ids?.(i) ? { id: ids(i)! } : {}), ...(data ? { data: data(i) } : {}) });
+    parts.push(`<g transform="translate(${n(x)},${n(top)})">${col.svg}</g>`);
+  });
+  y += o.height;
+  if (o.under) {
+    const size = SIZE.tiny;
+    const fits = o.under.every((s) => label(s, 0, 0, { size }).width <= o.cellWidth + o.gap - 1);
+    o.under.forEach((s, i) => {
+      const cx = i * (o.cellWidth + o.gap) + o.cellWidth / 2;
+      if (fits) parts.push(label(s, cx, y + size * 1.1, { size, anchor: 'middle', fill: MUTED }).svg);
+      else parts.push(label(s, 0, 0, { size, anchor: 'end', fill: MUTED, extra: { transform: `translate(${n(cx + size * 0.35)},${n(y + 4)}) rotate(-90)` } }).svg);
+    });
+    const longest = Math.max(0, ...o.under.map((s) => label(s, 0, 0, { size }).width));
+    y += fits ? size * 1.5 : longest + 8;
+  }
+  if (o.labels) {
+    const size = SIZE.tiny;
+    const longest = Math.max(0, ...o.labels.map((s) => label(s, 0, 0, { size }).width));
+    const fits = longest <= o.cellWidth + o.gap - 2;
+    o.labels.forEach((s, i) => {
+      const cx = i * (o.cellWidth + o.gap) + o.cellWidth / 2;
+      if (fits) parts.push(label(s, cx, y + size * 1.2, { size, anchor: 'middle', fill: INK }).svg);
+      else parts.push(label(s, 0, 0, { size, anchor: 'end', fill: INK, extra: { transform: `translate(${n(cx + size * 0.35)},${n(y + 4)}) rotate(-90)` } }).svg);
+    });
+    y += fits ? size * 1.6 : Math.min(longest, 90) + 10;
+  }
+  if (o.caption) {
+    const c = label(o.caption, 0, y + SIZE.caption, { size: SIZE.caption, fill: MUTED });
+    parts.push(c.svg);
+    fullWidth = Math.max(fullWidth, c.width);
+    y += SIZE.caption * 1.5;
+  }
+  return { svg: parts.join(''), width: fullWidth, height: y };
+}
+
+/** Short display of a token for labels: visible spaces, at most `max` characters. */
+export function shortToken(display: string, max = 10): string {
+  const chars = [...display];
+  return chars.length <= max ? display : `${chars.slice(0, max - 1).join('')}…`;
+}

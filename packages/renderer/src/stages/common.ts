@@ -1,0 +1,127 @@
+/** The frame every stage shares (header, drawing, annotation) and helpers for rows of position vectors. */
+import type { Ctx } from '../context.js';
+import { annotationBlock } from '../marks/callout.js';
+import { columns, shortToken } from '../marks/vector.js';
+import { colorBar } from '../marks/plots.js';
+import { parseInline } from '../markdown.js';
+import { valueScale, type ValueScale } from '../scale.js';
+import { attrs, hstack, n, place, vstack, type Block } from '../svg.js';
+import { CATEGORY, GAP, INNER_WIDTH, INK, NOTE_WIDTH, SIZE, STAGE_CATEGORY, STAGE_PAD, STAGE_WIDTH } from '../theme.js';
+import { label, renderLines, wrap } from '../text.js';
+
+/** Height of a d_model column, whatever d_model is. */
+export const COLUMN_HEIGHT = 256;
+
+export function drawnCount(ctx: Ctx, length = ctx.config.d_model): number {
+  return Math.min(length, ctx.opts.componentsDrawn);
+}
+
+export function geometry(ctx: Ctx, budget: number): { cellWidth: number; gap: number } {
+  const k = ctx.nTokens;
+  const raw = budget / (k + 0.4 * (k - 1));
+  const cellWidth = Math.max(3, Math.min(22, raw));
+  return { cellWidth, gap: Math.max(1.5, Math.min(10, cellWidth * 0.4)) };
+}
+
+export function tokenLabels(ctx: Ctx, max = 8): string[] {
+  return ctx.trace.tokens.map((t) => shortToken(t.display, max));
+}
+
+/** A stage-local value scale from the drawn slices of some vectors; recorded for the legend. */
+export function stageScale(ctx: Ctx, stage: string, vectors: readonly (ArrayLike<number> | undefined)[], count: number, name: string): ValueScale {
+  const slices = vectors.filter((v): v is ArrayLike<number> => v !== undefined).map((v) => Array.prototype.slice.call(v, 0, count) as number[]);
+  const scale = valueScale(slices, name);
+  ctx.scales.push({ stage, scale });
+  return scale;
+}
+
+export interface RowOptions {
+  readonly title?: string;
+  readonly scale: ValueScale;
+  readonly budget: number;
+  readonly ids?: (pos: number) => string;
+  readonly labels?: boolean;
+  readonly under?: readonly string[];
+  readonly caption?: string;
+  readonly length?: number;
+  readonly height?: number;
+  readonly stride?: number;
+  readonly count?: number;
+}
+
+/** One vector per position, side by side. */
+export function positionRow(ctx: Ctx, vectors: readonly (ArrayLike<number> | undefined)[], o: RowOptions): Block {
+  const g = geometry(ctx, o.budget);
+  return columns(vectors, {
+    ...g,
+    scale: o.scale,
+    height: o.height ?? COLUMN_HEIGHT,
+    count: o.count ?? drawnCount(ctx, o.length),
+    ...(o.stride ? { stride: o.stride } : {}),
+    ...(o.ids ? { ids: o.ids } : {}),
+    ...(o.title ? { title: o.title } : {}),
+    ...(o.labels ? { labels: tokenLabels(ctx) } : {}),
+    ...(o.under ? { under: o.under } : {}),
+    ...(o.caption ? { caption: o.caption } : {}),
+    data: (pos) => ({ 'data-pos': pos }),
+  });
+}
+
+export function scaleKey(scale: ValueScale, width = 220): Block {
+  return colorBar(scale, width, `cell colour: value (${scale.label})`);
+}
+
+export interface FrameOptions {
+  /** Where the annotation goes: beside the drawing, below it (in columns), or nowhere. */
+  readonly note?: 'auto' | 'below' | 'none';
+  readonly noteColumns?: number;
+  readonly hideShort?: boolean;
+}
+
+/** Wraps a stage drawing with its header and annotation, as one <g id="stage-…">. */
+export function frame(ctx: Ctx, id: string, drawing: Block, o: FrameOptions = {}): Block {
+  const note = ctx.note(id);
+  const category = CATEGORY[STAGE_CATEGORY[id] ?? 'operation'];
+  const parts: Block[] = [];
+  // Header: category tag, title, one-sentence summary.
+  const tag = category.label.split(' (')[0]!.toUpperCase();
+  const tagLabel = label(tag, 0, SIZE.caption, { size: SIZE.caption, weight: 700, fill: category.color, extra: { 'letter-spacing': 1.5 } });
+  const titleLabel = label(note.title, 0, SIZE.caption * 1.6 + SIZE.stageTitle, { size: SIZE.stageTitle, weight: 700, fill: INK });
+  let header: Block = { svg: tagLabel.svg + titleLabel.svg, width: INNER_WIDTH, height: SIZE.caption * 1.6 + SIZE.stageTitle * 1.35 };
+  if (note.short && !o.hideShort) {
+    const lines = wrap(parseInline(note.short, { italic: true }), INNER_WIDTH, { size: SIZE.short, color: '#3d444d' });
+    header = vstack([header, renderLines(lines, { size: SIZE.short, color: '#3d444d' }, ctx.tex)], 4);
+  }
+  parts.push(header);
+  const mode = o.note ?? 'auto';
+  const side = mode === 'auto' && drawing.width <= INNER_WIDTH - NOTE_WIDTH - GAP;
+  if (mode === 'none' || (!note.body && !note.points.length)) {
+    parts.push(drawing);
+  } else if (side) {
+    const noteBlock = annotationBlock(note, NOTE_WIDTH, ctx.tex);
+    const left = { ...drawing, width: INNER_WIDTH - NOTE_WIDTH - GAP };
+    parts.push(hstack([left, { ...noteBlock, svg: `<g class="note">${noteBlock.svg}</g>` }], GAP));
+  } else {
+    const noteBlock = annotationBlock(note, INNER_WIDTH, ctx.tex, { columns: o.noteColumns ?? 2 });
+    parts.push(drawing, { ...noteBlock, svg: `<g class="note">${noteBlock.svg}</g>` });
+  }
+  const content = vstack(parts, 28);
+  const height = content.height + 2 * STAGE_PAD;
+  const svg =
+    `<rect${attrs({ class: 'stage-bg', width: STAGE_WIDTH, height, rx: 14, fill: '#fff', stroke: '#d0d7de', 'stroke-width': 1.2 })}/>` +
+    `<rect${attrs({ width: 8, height: height - 28, y: 14, x: 0, fill: category.color, ...(category.dash ? {} : {}) })}/>` +
+    place(content, STAGE_PAD, STAGE_PAD);
+  return { svg: `<g${attrs({ id, class: 'stage', 'data-stage': id })}>${svg}</g>`, width: STAGE_WIDTH, height };
+}
+
+/** A caption of plain or Markdown text, wrapped to `width`. */
+export function caption(ctx: Ctx, markdown: string, width: number, size: number = SIZE.caption, color = '#57606a'): Block {
+  const lines = wrap(parseInline(markdown), width, { size, color });
+  return renderLines(lines, { size, color }, ctx.tex);
+}
+
+export function stepGroup(step: number, block: Block, extra: Record<string, string | number> = {}): Block {
+  return { ...block, svg: `<g${attrs({ 'data-step': step, class: 'step', ...extra })}>${block.svg}</g>` };
+}
+
+export { n, place, hstack, vstack };

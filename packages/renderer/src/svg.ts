@@ -1,0 +1,114 @@
+/**
+ * String-building SVG primitives. Every drawing unit returns a `Block`: an SVG fragment drawn in its
+ * own coordinates (origin top-left) and its size, so a layout can place it without measuring again.
+ */
+
+export interface Block {
+  readonly svg: string;
+  readonly width: number;
+  readonly height: number;
+}
+
+export const EMPTY: Block = { svg: '', width: 0, height: 0 };
+
+const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** Characters XML 1.0 forbids anywhere, even escaped. */
+// eslint-disable-next-line no-control-regex
+const XML_FORBIDDEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** Escapes untrusted text for element content and attribute values; drops characters XML cannot carry. */
+export function esc(text: string): string {
+  return text.replace(XML_FORBIDDEN, '\uFFFD').replace(/[&<>"']/g, (c) => XML_ESCAPES[c]!);
+}
+
+/** A number for an attribute: at most 3 decimals, no trailing zeros, no "-0". */
+export function n(value: number): string {
+  if (!Number.isFinite(value)) return '0';
+  const r = Math.round(value * 1000) / 1000;
+  return Object.is(r, -0) || r === 0 ? '0' : String(r);
+}
+
+export type AttrValue = string | number | boolean | undefined | null;
+
+/** Serialises attributes, skipping undefined/null/false; numbers go through `n`, strings through `esc`. */
+export function attrs(values: Readonly<Record<string, AttrValue>>): string {
+  let out = '';
+  for (const [key, value] of Object.entries(values)) {
+    if (value === undefined || value === null || value === false) continue;
+    out += ` ${key}="${value === true ? key : typeof value === 'number' ? n(value) : esc(value)}"`;
+  }
+  return out;
+}
+
+export function el(tag: string, a: Readonly<Record<string, AttrValue>>, content?: string): string {
+  return content === undefined ? `<${tag}${attrs(a)}/>` : `<${tag}${attrs(a)}>${content}</${tag}>`;
+}
+
+export function translate(x: number, y: number): string | undefined {
+  return x === 0 && y === 0 ? undefined : `translate(${n(x)},${n(y)})`;
+}
+
+/** Places a block at (x, y), optionally wrapping it in a group with extra attributes. */
+export function place(block: Block | string, x: number, y: number, a: Readonly<Record<string, AttrValue>> = {}): string {
+  const svg = typeof block === 'string' ? block : block.svg;
+  if (!svg) return '';
+  const t = translate(x, y);
+  if (!t && Object.keys(a).length === 0) return svg;
+  return `<g${attrs({ ...a, transform: t })}>${svg}</g>`;
+}
+
+export function group(block: Block, a: Readonly<Record<string, AttrValue>>): Block {
+  return { ...block, svg: `<g${attrs(a)}>${block.svg}</g>` };
+}
+
+export type Align = 'start' | 'middle' | 'end';
+
+function offset(space: number, size: number, align: Align): number {
+  return align === 'start' ? 0 : align === 'middle' ? (space - size) / 2 : space - size;
+}
+
+/** Stacks blocks left to right. */
+export function hstack(blocks: readonly Block[], gap = 0, align: Align = 'start'): Block {
+  const items = blocks.filter((b) => b.width > 0 || b.height > 0);
+  const height = Math.max(0, ...items.map((b) => b.height));
+  let x = 0;
+  let svg = '';
+  items.forEach((b, i) => {
+    if (i > 0) x += gap;
+    svg += place(b, x, offset(height, b.height, align));
+    x += b.width;
+  });
+  return { svg, width: x, height };
+}
+
+/** Stacks blocks top to bottom. */
+export function vstack(blocks: readonly Block[], gap = 0, align: Align = 'start'): Block {
+  const items = blocks.filter((b) => b.width > 0 || b.height > 0);
+  const width = Math.max(0, ...items.map((b) => b.width));
+  let y = 0;
+  let svg = '';
+  items.forEach((b, i) => {
+    if (i > 0) y += gap;
+    svg += place(b, offset(width, b.width, align), y);
+    y += b.height;
+  });
+  return { svg, width, height: y };
+}
+
+export function pad(block: Block, top: number, right = top, bottom = top, left = right): Block {
+  return { svg: place(block, left, top), width: block.width + left + right, height: block.height + top + bottom };
+}
+
+/** A block of fixed size with nothing drawn: a spacer. */
+export function spacer(width: number, height: number): Block {
+  return { svg: '', width, height };
+}
+
+export function rect(x: number, y: number, width: number, height: number, a: Readonly<Record<string, AttrValue>> = {}): string {
+  return el('rect', { x, y, width, height, ...a });
+}
+
+export function line(x1: number, y1: number, x2: number, y2: number, a: Readonly<Record<string, AttrValue>> = {}): string {
+  return el('line', { x1, y1, x2, y2, ...a });
+}

@@ -1,0 +1,134 @@
+/**
+ * Test traces: the tiny random-weight GPT-2 fixture (real HuggingFace activations, real vocabulary)
+ * and a synthetic GPT-2-124M-shaped trace of seeded random values for the size check.
+ */
+import { readFileSync } from 'node:fs';
+import { decode as decodeIds } from 'gpt-tokenizer/encoding/r50k_base';
+import { createTrace, decodeSafetensors, normalizeConfig, type ModelConfig, type Tensor, type TokenInfo, type Trace } from '@vectorview/trace';
+
+const FIXTURE = new URL('../../../../fixtures/gpt2-tiny-hf/', import.meta.url);
+
+/** GPT-2's byte-to-unicode table: printable bytes map to themselves, the rest to U+0100 onwards (space → Ġ). */
+const BYTE_TO_UNICODE: string[] = (() => {
+  const printable: number[] = [];
+  for (let b = 0x21; b <= 0x7e; b++) printable.push(b);
+  for (let b = 0xa1; b <= 0xac; b++) printable.push(b);
+  for (let b = 0xae; b <= 0xff; b++) printable.push(b);
+  const table: string[] = new Array<string>(256);
+  let extra = 0;
+  for (let b = 0; b < 256; b++) table[b] = String.fromCodePoint(printable.includes(b) ? b : 256 + extra++);
+  return table;
+})();
+
+export function tokenInfo(id: number): TokenInfo {
+  const text = decodeIds([id]);
+  const bytes = new TextEncoder().encode(text);
+  return { id, text, display: Array.from(bytes, (b) => BYTE_TO_UNICODE[b]!).join(''), bytes: bytes.length };
+}
+
+/** Text of any token id (what an engine's decoder would pass as `tokenText`). */
+export function tokenText(id: number): string {
+  return tokenInfo(id).display;
+}
+
+/** The fixture's prompt `index` (0: 3 tokens, 1: "The capital of France is", 2: 14 tokens) as a Trace. */
+export function fixtureTrace(index = 2): Trace {
+  const config = normalizeConfig(JSON.parse(readFileSync(new URL('config.json', FIXTURE), 'utf8')), 'gpt2-tiny-hf (random weights)');
+  const { metadata, tensors } = decodeSafetensors(readFileSync(new URL('expected.safetensors', FIXTURE)));
+  const prompts = JSON.parse(metadata['prompts'] ?? '[]') as number[][];
+  const ids = prompts[index];
+  if (!ids) throw new Error(`fixture has no prompt ${index}`);
+  const prefix = `p${index}.`;
+  const own = new Map<string, Tensor>();
+  for (const [name, tensor] of tensors) {
+    if (!name.startsWith(prefix)) continue;
+    const hookName = name.slice(prefix.length);
+    if (hookName.startsWith('decode.')) continue;
+    own.set(hookName, tensor);
+  }
+  own.set('tokens', { shape: [ids.length], data: Int32Array.from(ids) });
+  const tokens = ids.map(tokenInfo);
+  return createTrace({
+    config,
+    tokens,
+    tensors: own,
+    prompt: tokens.map((t) => t.text).join(''),
+    created: '2025-01-01T00:00:00.000Z',
+    engine: { name: 'huggingface-transformers', version: '5.17.0', mode: 'external' },
+  });
+}
+
+/** Seeded PRNG (mulberry32) and an approximately normal draw. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A GPT-2-124M-shaped trace (d_model 768, 12 heads, 12 layers, 50,257 vocab) with seeded random values. */
+export function syntheticTrace(nTokens = 16, seed = 1): Trace {
+  const config: ModelConfig = normalizeConfig({ n_vocab: 50257, n_context: 1024, d_model: 768, n_head: 12, n_layer: 12, name: 'gpt2 (synthetic values)' });
+  const r = rng(seed);
+  const normal = () => {
+    let s = 0;
+    for (let i = 0; i < 4; i++) s += r();
+    return (s - 2) * 1.7;
+  };
+  const tensors = new Map<string, Tensor>();
+  const fill = (shape: number[], scale = 1) => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const data = new Float32Array(size);
+    for (let i = 0; i < size; i++) data[i] = normal() * scale;
+    return { shape, data };
+  };
+  const { d_model: D, n_head: H, d_head: Dh, d_mlp: M, n_layer: Lc, n_vocab: V } = config;
+  const P = nTokens;
+  tensors.set('hook_embed', fill([P, D], 0.1));
+  tensors.set('hook_pos_embed', fill([P, D], 0.05));
+  const pattern = (): Tensor => {
+    const data = new Float32Array(H * P * P);
+    const scores = new Float32Array(H * P * P);
+    for (let h = 0; h < H; h++)
+      for (let q = 0; q < P; q++) {
+        let sum = 0;
+        for (let k = 0; k < P; k++) {
+          const i = (h * P + q) * P + k;
+          if (k > q) {
+            scores[i] = -Infinity;
+            continue;
+          }
+          scores[i] = normal();
+          data[i] = Math.exp(scores[i]!);
+          sum += data[i]!;
+        }
+        for (let k = 0; k <= q; k++) data[(h * P + q) * P + k]! /= sum;
+      }
+    tensors.set('__scores', { shape: [H, P, P], data: scores });
+    return { shape: [H, P, P], data };
+  };
+  for (let l = 0; l < Lc; l++) {
+    const b = `blocks.${l}`;
+    for (const name of ['hook_resid_pre', 'hook_resid_mid', 'hook_resid_post', 'hook_attn_out', 'hook_mlp_out', 'ln1.hook_normalized', 'ln1.hook_out', 'ln2.hook_normalized', 'ln2.hook_out']) tensors.set(`${b}.${name}`, fill([P, D], 1 + l * 0.3));
+    tensors.set(`${b}.ln1.hook_scale`, fill([P, 1], 1));
+    tensors.set(`${b}.ln2.hook_scale`, fill([P, 1], 1));
+    for (const name of ['attn.hook_q', 'attn.hook_k', 'attn.hook_v', 'attn.hook_z']) tensors.set(`${b}.${name}`, fill([P, H, Dh]));
+    tensors.set(`${b}.attn.hook_result`, fill([P, H, D], 0.3));
+    tensors.set(`${b}.attn.hook_pattern`, pattern());
+    tensors.set(`${b}.attn.hook_attn_scores`, tensors.get('__scores')!);
+    tensors.delete('__scores');
+    tensors.set(`${b}.mlp.hook_pre`, fill([P, M]));
+    tensors.set(`${b}.mlp.hook_post`, fill([P, M], 0.5));
+  }
+  tensors.set('ln_final.hook_normalized', fill([P, D]));
+  tensors.set('ln_final.hook_scale', fill([P, 1]));
+  tensors.set('logits', fill([1, V], 3));
+  const ids = Array.from({ length: P }, () => Math.floor(r() * 50000));
+  tensors.set('tokens', { shape: [P], data: Int32Array.from(ids) });
+  const tokens = ids.map(tokenInfo);
+  return createTrace({ config, tokens, tensors, logitPositions: [P - 1], prompt: tokens.map((t) => t.text).join(''), created: '2025-01-01T00:00:00.000Z' });
+}

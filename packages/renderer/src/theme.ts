@@ -1,0 +1,62 @@
+/** Colours, sizes and the category vocabulary shared by every stage. */
+import type { Weight } from './fonts.js';
+
+export const INK = '#1f2328';
+export const MUTED = '#57606a';
+export const FAINT = '#8c959f';
+export const RULE = '#d0d7de';
+export const PAPER = '#ffffff';
+export const PANEL = '#f6f8fa';
+
+export type Category = 'operation' | 'parameter' | 'tokenizer' | 'residual' | 'attention' | 'mlp';
+
+/** Each category has a colour and also a shape/outline and a word, so colour never carries meaning alone. */
+export const CATEGORY: Record<Category, { color: string; tint: string; label: string; dash?: string }> = {
+  operation: { color: '#24292f', tint: '#ffffff', label: 'operation' },
+  parameter: { color: '#9a6700', tint: '#fff3d1', label: 'parameters (learned weights)' },
+  tokenizer: { color: '#1a7f37', tint: '#dafbe1', label: 'tokenizer (outside the network)' },
+  residual: { color: '#4d5a66', tint: '#eef1f4', label: 'residual stream', dash: '6 3' },
+  attention: { color: '#0a6d80', tint: '#dff4f7', label: 'attention' },
+  mlp: { color: '#8250df', tint: '#f1eafe', label: 'MLP' },
+};
+
+export const STAGE_CATEGORY: Record<string, Category> = {
+  'stage-title': 'operation',
+  'stage-tokenizer': 'tokenizer',
+  'stage-embedding': 'parameter',
+  'stage-positional': 'parameter',
+  'stage-input-embeddings': 'residual',
+  'stage-residual': 'residual',
+  'stage-layernorm': 'operation',
+  'stage-attention': 'attention',
+  'stage-attention-head': 'attention',
+  'stage-qk-circuit': 'attention',
+  'stage-ov-circuit': 'attention',
+  'stage-mlp': 'mlp',
+  'stage-layers': 'residual',
+  'stage-unembed': 'parameter',
+  'stage-decoding': 'operation',
+  'stage-legend': 'operation',
+  'stage-terminology': 'operation',
+};
+
+export const SIZE = {
+  posterTitle: 88,
+  posterSubtitle: 38,
+  stageTitle: 34,
+  short: 21,
+  body: 19,
+  small: 16,
+  caption: 14,
+  tiny: 11.5,
+} as const;
+
+export const WEIGHT: Record<'title' | 'strong' | 'body', Weight> = { title: 700, strong: 600, body: 400 };
+
+/** Width of one stage (design units); the page fits as many columns of stages as its shape needs. */
+export const STAGE_WIDTH = 1440;
+export const STAGE_PAD = 32;
+export const INNER_WIDTH = STAGE_WIDTH - 2 * STAGE_PAD;
+/** Width of the annotation panel when it sits beside the drawing. */
+export const NOTE_WIDTH = 500;
+export const GAP = 40;

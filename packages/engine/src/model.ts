@@ -133,7 +133,7 @@ export class Gpt2Model {
     tf.tidy(() => {
       const normalized = layerNorm(resid, lnF, this.config.layer_norm_eps, (name, t) => record(`ln_final.${name}`, t));
       const rows = unembed === 'all' ? normalized : tf.slice(normalized, [n - 1, 0], [1, d]);
-      record('logits', tf.matMul(rows, wU, false, true));
+      record('logits', tf.matMul(rows, wU));
     });
     if (!this.cacheOnDevice) wU.dispose();
     resid.dispose();
@@ -157,7 +157,8 @@ export class Gpt2Model {
 
   private unembedding(): tf.Tensor2D {
     const { n_vocab, d_model } = this.config;
-    const make = () => tf.tensor2d(this.weights.lmHead ?? this.weights.wte, [n_vocab, d_model]);
+    // Stored as W_U = W_Eᵀ [d_model, n_vocab]: wasm's matmul is ~10× slower with a transposed operand.
+    const make = () => tf.tidy(() => tf.transpose(tf.tensor2d(this.weights.lmHead ?? this.weights.wte, [n_vocab, d_model])) as tf.Tensor2D);
     if (!this.cacheOnDevice) return make();
     this.unembedCache ??= make();
     return this.unembedCache;
@@ -217,7 +218,7 @@ function layerNorm(x: tf.Tensor2D, [gamma, beta]: [tf.Tensor1D, tf.Tensor1D], ep
 
 /** GPT-2's GELU, the tanh approximation: ½x(1 + tanh(√(2/π)(x + 0.044715x³))). */
 function geluNew(x: tf.Tensor): tf.Tensor {
-  const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));
+  const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.mul(x, tf.square(x)))));
   return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
 }
 
@@ -249,10 +250,15 @@ function attentionVectorwise(x: tf.Tensor2D, layer: LayerOnDevice, config: Model
   const Z = tf.concat(zRows, 1) as tf.Tensor3D;
   rec('attn.hook_z', tf.transpose(Z, [1, 0, 2]));
   // Each head's result goes back to the stream through its own slice of W_O; no concatenation.
-  const zs = tf.unstack(Z) as tf.Tensor2D[];
-  const results = layer.heads.map((h, i) => tf.matMul(zs[i]!, h.wo));
+  const results = headOutputs(Z, layer);
   rec('attn.hook_result', tf.stack(results, 1));
   return tf.add(tf.addN(results), layer.projB) as tf.Tensor2D;
+}
+
+/** Each head's result vectors [n, d_head] times its own W_O slice [d_head, d_model]. */
+function headOutputs(Z: tf.Tensor3D, layer: LayerOnDevice): tf.Tensor2D[] {
+  const zs = tf.unstack(Z) as tf.Tensor2D[];
+  return layer.heads.map((h, i) => tf.matMul(zs[i]!, h.wo));
 }
 
 /** Spreads packed lower-triangle rows [H, n(n+1)/2] into the [H, n, n] square TransformerLens records. */
@@ -286,6 +292,6 @@ function attentionBatched(x: tf.Tensor2D, layer: LayerOnDevice, config: ModelCon
   const z = tf.transpose(Z, [1, 0, 2]);
   rec('attn.hook_z', z);
   // The per-head outputs are not part of this path's arithmetic; they are computed for the record only.
-  rec('attn.hook_result', tf.transpose(tf.matMul(Z, tf.reshape(layer.projW, [H, dh, d])), [1, 0, 2]));
+  rec('attn.hook_result', tf.stack(headOutputs(Z as tf.Tensor3D, layer), 1));
   return tf.add(tf.matMul(tf.reshape(z, [n, d]), layer.projW), layer.projB) as tf.Tensor2D;
 }

@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+/**
+ * Speed and memory targets, measured (never asserted by timed tests). Prints one table per
+ * section; `--only engine|poster|talk|xl` runs one section.
+ */
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import { Gpt2Model, gpt2Config, randomWeights } from '@vectorview/engine';
+import { initNodeBackend } from '@vectorview/engine/node';
+
+const { values } = parseArgs({ options: { only: { type: 'string' }, repeats: { type: 'string', default: '3' } } });
+const repeats = Number(values.repeats);
+const sections = values.only ? values.only.split(',') : ['engine', 'poster', 'talk', 'xl'];
+
+const ms = (t) => `${t.toFixed(1)} ms`;
+const mib = (b) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+function best(fn) {
+  fn();
+  let min = Infinity;
+  for (let i = 0; i < repeats; i++) {
+    const t = performance.now();
+    fn();
+    min = Math.min(min, performance.now() - t);
+  }
+  return min;
+}
+
+/** Multiply-adds ×2 of one forward pass at n tokens, unembedding the last position only. */
+function forwardFlops(c, n) {
+  const perLayer = 2 * n * c.d_model * 3 * c.d_model + 2 * 2 * c.n_head * n * n * c.d_head + 2 * n * c.d_model * c.d_model + 2 * 2 * n * c.d_model * c.d_mlp;
+  return c.n_layer * perLayer + 2 * c.d_model * c.n_vocab;
+}
+
+function matmulGflops() {
+  const a = tf.randomNormal([768, 768]);
+  const b = tf.randomNormal([768, 3072]);
+  // tidy must not return the array: it would walk every element looking for tensors.
+  const t = best(() => tf.tidy(() => void tf.matMul(a, b).dataSync()));
+  tf.dispose([a, b]);
+  return (2 * 768 * 768 * 3072) / t / 1e6;
+}
+
+async function engine() {
+  const backend = await initNodeBackend();
+  console.log(`\n## engine: random:gpt2 on the ${backend} backend (best of ${repeats})`);
+  const gflops = matmulGflops();
+  const config = gpt2Config('gpt2');
+  const t = performance.now();
+  const model = new Gpt2Model(randomWeights(config));
+  const loadMs = performance.now() - t;
+  console.log(`load (seeded random weights): ${ms(loadMs)}; wasm matmul 768×768·768×3072: ${gflops.toFixed(1)} GFLOP/s`);
+  console.log('| tokens | vector-wise | batched | ratio | batched GFLOP/s | % of matmul |');
+  console.log('|---|---|---|---|---|---|');
+  for (const n of [1, 16, 64]) {
+    const ids = Array.from({ length: n }, (_, i) => (i * 7919) % config.n_vocab);
+    const vec = best(() => model.forward(ids, { mode: 'vectorwise' }));
+    const bat = best(() => model.forward(ids, { mode: 'batched' }));
+    const rate = forwardFlops(config, n) / bat / 1e6;
+    console.log(`| ${n} | ${ms(vec)} | ${ms(bat)} | ${(vec / bat).toFixed(2)}× | ${rate.toFixed(1)} | ${((100 * rate) / gflops).toFixed(0)}% |`);
+  }
+  model.dispose();
+  console.log(`peak RSS so far: ${mib(process.resourceUsage().maxRSS * 1024)}; targets: vector-wise ≤ 1.5× batched at 16 tokens, batched ≥ 30% of matmul`);
+}
+
+const run = { engine };
+for (const s of sections) if (run[s]) await run[s]();

@@ -6,9 +6,10 @@ import { readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ConfigError, normalizeConfig, type ModelConfig, type Tensor, type Trace } from '@vectorview/trace';
-import { openSafetensorsFile } from '@vectorview/trace/node';
+import { openSafetensorsFile, readTraceFile } from '@vectorview/trace/node';
 import { initBackend, type BackendName } from './backend.js';
 import { Gpt2Model } from './model.js';
+import { decodeFromFlags, modeFromFlags, tokensFromFlags, UsageError, type ForwardFlagValues } from './command.js';
 import { traceForward, type TraceOptions } from './run.js';
 import { tokenizerForVocabulary } from './tokenizer.js';
 import { gpt2Config, randomWeights, RANDOM_MODEL_NAMES, WeightsError, weightsFromTensors, type Gpt2Weights, type RandomModelName } from './weights.js';
@@ -90,7 +91,13 @@ export async function loadWeights(source: string): Promise<Gpt2Weights> {
     const embedded = file.header.metadata['config.json'] ?? file.header.metadata['config'];
     await file.close();
     if (!embedded) throw new ModelSourceError(`${source} has no config.json beside it and none in its metadata`);
-    return loadCheckpoint(source, JSON.parse(embedded), path.basename(source, '.safetensors'));
+    let configJson: unknown;
+    try {
+      configJson = JSON.parse(embedded);
+    } catch {
+      throw new ConfigError(`${source}: the config in its metadata is not valid JSON`);
+    }
+    return loadCheckpoint(source, configJson, path.basename(source, '.safetensors'));
   }
   throw new ModelSourceError(`model ${source} not found: give a checkpoint directory, a .safetensors file, or random:NAME`);
 }
@@ -116,4 +123,35 @@ export async function traceModel(source: string, options: TraceOptions & { backe
   } finally {
     model.dispose();
   }
+}
+
+export interface TraceDefaults {
+  /** The model used when --model is not given. */
+  readonly model: string;
+  /** The prompt used when neither --prompt nor --tokens is given. */
+  readonly prompt: string;
+}
+
+/**
+ * The trace a command was asked for: read from `--trace FILE`, or computed from --model and
+ * --prompt/--tokens with the decoding flags. Reports each step through `progress`.
+ */
+export async function traceFromFlags(values: ForwardFlagValues & { trace?: string | undefined }, defaults: TraceDefaults, progress: (line: string) => void): Promise<Trace> {
+  if (values.trace !== undefined) {
+    const conflicting = (['model', 'prompt', 'tokens', 'temperature', 'top-k', 'top-p', 'seed', 'greedy', 'mode'] as const).filter((f) => values[f] !== undefined);
+    if (conflicting.length > 0) throw new UsageError(`--trace draws a saved pass; it cannot be combined with --${conflicting.join(', --')}`);
+    progress(`reading trace ${values.trace}`);
+    return readTraceFile(values.trace);
+  }
+  const tokens = tokensFromFlags(values);
+  const decode = decodeFromFlags(values);
+  const mode = modeFromFlags(values);
+  const source = values.model ?? defaults.model;
+  const input = tokens ? { tokens } : { prompt: values.prompt ?? defaults.prompt };
+  progress(`loading model ${values.model ?? 'default'} and running the ${mode} forward pass`);
+  const trace = await traceModel(source, { ...input, decode, mode });
+  const t = trace.engine.timings ?? {};
+  const chosen = trace.decode!.chosen;
+  progress(`  ${trace.config.name}: loaded in ${((t['load_ms'] ?? 0) / 1000).toFixed(1)} s, ${trace.tokens.length} tokens forward in ${((t['forward_ms'] ?? 0) / 1000).toFixed(2)} s; next token ${JSON.stringify(chosen.text)} (p = ${chosen.prob.toFixed(3)})`);
+  return trace;
 }

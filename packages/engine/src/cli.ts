@@ -19,7 +19,8 @@ await runCommand('vectorview-trace', async (argv) => {
   if (tokens === undefined && flags.prompt === undefined) throw new UsageError('missing --prompt TEXT or --tokens IDS');
   const decode = decodeFromFlags(flags);
   const mode = modeFromFlags(flags);
-  process.stderr.write(`loading ${flags.model} and running the ${mode} forward pass…\n`);
+  // Progress only for a person at a terminal: piped stderr must hold nothing but the one error line if loading fails.
+  if (process.stderr.isTTY) process.stderr.write(`loading ${flags.model} and running the ${mode} forward pass…\n`);
   const trace = await traceModel(flags.model, {
     ...(tokens ? { tokens } : { prompt: flags.prompt! }),
     decode,

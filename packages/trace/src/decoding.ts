@@ -99,6 +99,17 @@ export function softmax(scores: ArrayLike<number>): Float64Array {
   return out;
 }
 
+/**
+ * Scrambles the seed (murmur3's finaliser) before it seeds the LCG: an LCG's first draw is nearly
+ * linear in a small seed, so seeds 0, 1, 2, … would otherwise all draw about the same number.
+ */
+function mixSeed(seed: number): number {
+  let h = (seed ^ Math.floor(seed / 2 ** 32)) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
 /** Decodes one next token from the last position's logits; returns the record and the full distribution. */
 export function decodeNextToken(logits: ArrayLike<number>, settings: DecodeSettings, limit = 20): { record: DecodeRecord; probs: Float32Array } {
   validateDecodeSettings(settings);
@@ -111,7 +122,7 @@ export function decodeNextToken(logits: ArrayLike<number>, settings: DecodeSetti
   if (settings.strategy === 'greedy') {
     chosenId = kept[0]!;
   } else {
-    draw = randomLcg(settings.seed)();
+    draw = randomLcg(mixSeed(settings.seed))();
     let cumulative = 0;
     chosenId = kept[kept.length - 1]!;
     for (const id of kept) {

@@ -77,7 +77,7 @@ export function parseHeader(headerJson: Uint8Array, fileSize: number): Safetenso
     }
     if (!isRecord(value)) throw new SafetensorsError(`tensor ${name}: entry is not an object`);
     const { dtype, shape, data_offsets: offsets } = value;
-    if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES)) throw new SafetensorsError(`tensor ${name}: unknown dtype ${JSON.stringify(dtype)}`);
+    if (typeof dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, dtype)) throw new SafetensorsError(`tensor ${name}: unknown dtype ${JSON.stringify(dtype)}`);
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
       throw new SafetensorsError(`tensor ${name}: shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
     }

@@ -179,7 +179,7 @@ export async function renderPoster(trace: Trace, options: PosterOptions = {}): P
   for (const p of page.placed) {
     const id = POSTER_STAGE_IDS[p.index]!;
     const block = ordered[p.index]!;
-    stages.push({ id, x: p.x, y: p.y, width: block.width, height: block.height });
+    stages.push({ id, x: round3(p.x), y: round3(p.y), width: round3(block.width), height: round3(block.height) });
     const prefix = `<g id="${id}"`;
     body += block.svg.startsWith(prefix) ? `${prefix} transform="translate(${n(p.x)},${n(p.y)})"${block.svg.slice(prefix.length)}` : `<g id="${id}" transform="translate(${n(p.x)},${n(p.y)})">${block.svg}</g>`;
   }
@@ -196,8 +196,10 @@ export async function renderPoster(trace: Trace, options: PosterOptions = {}): P
     `<rect width="${n(page.width)}" height="${n(page.height)}" fill="#eef1f4"/>` +
     body +
     `</svg>`;
-  return { svg, width: page.width, height: page.height, physicalWidth: physicalWidth!, physicalHeight: physicalHeight!, stages };
+  return { svg, width: round3(page.width), height: round3(page.height), physicalWidth: physicalWidth!, physicalHeight: physicalHeight!, stages };
 }
+
+const round3 = (v: number) => Math.round(v * 1000) / 1000;
 
 /** The element starting at `start` (a `<g …>`), up to its matching `</g>`. */
 function groupAt(svg: string, start: number): string {
@@ -233,3 +235,4 @@ export function frameStage(poster: Poster, id: string, padding = 24): string {
     `<title>${esc(titleText)}</title>${defs}<rect x="${n(x)}" y="${n(y)}" width="${n(w)}" height="${n(h)}" fill="#eef1f4"/>${group}</svg>`
   );
 }
+export { fontFiles } from './fonts.js';

@@ -119,17 +119,33 @@ export function wrap(runs: readonly Run[], width: number, base: TextOptions): Li
     } else paragraphs[paragraphs.length - 1]!.push(run);
   }
   for (const paragraph of paragraphs) {
+    // Words are runs of non-space pieces (a styled word followed by punctuation stays together).
+    const words: Piece[][] = [];
+    for (const piece of toPieces(paragraph, width, base)) {
+      const last = words[words.length - 1];
+      if (piece.space || !last || last[last.length - 1]!.space) words.push([piece]);
+      else last.push(piece);
+    }
     let current: Piece[] = [];
     let w = 0;
-    for (const piece of toPieces(paragraph, width, base)) {
-      if (piece.space && current.length === 0) continue;
-      if (!piece.space && current.length > 0 && w + piece.width > width + 1e-6) {
+    for (const word of words) {
+      const ww = word.reduce((s, p) => s + p.width, 0);
+      if (word[0]!.space && current.length === 0) continue;
+      if (!word[0]!.space && current.length > 0 && w + ww > width + 1e-6) {
         lines.push(finishLine(current, base));
         current = [];
         w = 0;
       }
-      current.push(piece);
-      w += piece.width;
+      // A cluster wider than the line on its own is split at piece boundaries.
+      for (const piece of word) {
+        if (current.length > 0 && !piece.space && w + piece.width > width + 1e-6) {
+          lines.push(finishLine(current, base));
+          current = [];
+          w = 0;
+        }
+        current.push(piece);
+        w += piece.width;
+      }
     }
     lines.push(finishLine(current, base));
   }

@@ -13,18 +13,20 @@ export function gelu(x: number): number {
   return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
 }
 
-/** The GELU curve on [-4, 4] with the real pre-activations of one position as dots. */
+/** The GELU curve over the range the real pre-activations use, with those values as dots. */
 export function geluPlot(values: ArrayLike<number>, size: number, tex: TexRegistry): Block {
-  const x = scaleLinear().domain([-4, 4]).range([0, size]);
-  const y = scaleLinear().domain([-0.5, 4]).range([size * 0.8, 0]);
+  const abs = Array.from(values, Math.abs).sort((a, b) => a - b);
+  const lim = Math.min(6, Math.max(1, Math.ceil(abs[Math.floor(abs.length * 0.99)] ?? 4)));
+  const x = scaleLinear().domain([-lim, lim]).range([0, size]);
+  const y = scaleLinear().domain([-0.2 * lim, lim]).range([size * 0.8, 0]);
   const pts: string[] = [];
   for (let i = 0; i <= 80; i++) {
-    const v = -4 + (8 * i) / 80;
+    const v = -lim + (2 * lim * i) / 80;
     pts.push(`${i ? 'L' : 'M'}${n(x(v))} ${n(y(gelu(v)))}`);
   }
   const dots: string[] = [];
   for (let i = 0; i < values.length; i++) {
-    const v = Math.max(-4, Math.min(4, values[i]!));
+    const v = Math.max(-lim, Math.min(lim, values[i]!));
     dots.push(`M${n(x(v))} ${n(y(gelu(v)))}h0.01`);
   }
   const h = size * 0.8;
@@ -35,9 +37,9 @@ export function geluPlot(values: ArrayLike<number>, size: number, tex: TexRegist
     `<rect width="${n(size)}" height="${n(h)}" fill="#fff" stroke="${RULE}"/>` +
     `<path d="M0 ${n(y(0))}h${n(size)}M${n(x(0))} 0v${n(h)}" stroke="${FAINT}" stroke-width="0.8"/>` +
     `<path d="${pts.join('')}" fill="none" stroke="${c}" stroke-width="2.2"/>` +
-    `<path d="${dots.join('')}" stroke="${INK}" stroke-opacity="0.55" stroke-width="4" stroke-linecap="round"/>` +
-    label('−4', 0, h + SIZE.tiny * 1.2, { size: SIZE.tiny, fill: MUTED }).svg +
-    label('4', size, h + SIZE.tiny * 1.2, { size: SIZE.tiny, anchor: 'end', fill: MUTED }).svg +
+    `<path d="${dots.join('')}" stroke="${INK}" stroke-opacity="0.5" stroke-width="4.5" stroke-linecap="round"/>` +
+    label(`−${lim}`, 0, h + SIZE.tiny * 1.2, { size: SIZE.tiny, fill: MUTED }).svg +
+    label(String(lim), size, h + SIZE.tiny * 1.2, { size: SIZE.tiny, anchor: 'end', fill: MUTED }).svg +
     label('0', x(0), h + SIZE.tiny * 1.2, { size: SIZE.tiny, anchor: 'middle', fill: MUTED }).svg +
     `</g>` +
     title.svg;

@@ -12,7 +12,7 @@ export interface ChipLayout {
 }
 
 /** Lays chips out in rows that wrap at `width`; returns the chips' positions so ids can align under them. */
-export function chipRow(tokens: readonly TokenInfo[], width: number, o: { size?: number; gap?: number; withIds?: boolean; withMerges?: boolean } = {}): Block & { chips: ChipLayout[] } {
+export function chipRow(tokens: readonly TokenInfo[], width: number, o: { size?: number; gap?: number; withIds?: boolean; withMerges?: boolean; idClass?: string } = {}): Block & { chips: ChipLayout[] } {
   const size = o.size ?? SIZE.body;
   const gap = o.gap ?? 8;
   const padX = 8;
@@ -42,7 +42,7 @@ export function chipRow(tokens: readonly TokenInfo[], width: number, o: { size?:
         `</g>`,
     );
     if (o.withIds) {
-      ids.push(label(idText, x + w / 2, y + chipH + size * 1.05, { size: size * 0.8, anchor: 'middle', fill: INK, extra: { class: 'token-id', 'data-token-id': t.id, 'data-pos': i } }).svg);
+      ids.push(label(idText, x + w / 2, y + chipH + size * 1.05, { size: size * 0.8, anchor: 'middle', fill: INK, extra: { class: o.idClass ?? 'token-id', 'data-token-id': t.id, 'data-pos': i } }).svg);
     }
     if (mergeH && t.merges?.length) {
       const last = t.merges[t.merges.length - 1]!;

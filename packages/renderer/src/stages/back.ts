@@ -4,11 +4,12 @@ import { annotationBlock } from '../marks/callout.js';
 import { arrowRight, fmtInt, formula, matrixGlyph, opBox, plusCircle } from '../marks/glyphs.js';
 import { barList, colorBar, histogram } from '../marks/plots.js';
 import { chipRow } from '../marks/tokens.js';
+import { columns } from '../marks/vector.js';
 import { fmtDomain, makeScale } from '../scale.js';
 import { attrs, hstack, n, place, vstack, type Block } from '../svg.js';
 import { CATEGORY, INK, INNER_WIDTH, MUTED, SIZE, type Category } from '../theme.js';
 import { capCentre, label } from '../text.js';
-import { caption, COLUMN_HEIGHT, drawnCount, frame, positionRow, stageScale, stepGroup } from './common.js';
+import { caption, COLUMN_HEIGHT, drawnCount, frame, stageScale, stepGroup } from './common.js';
 import { format } from 'd3-format';
 
 const fmtProbNum = format('.3f');
@@ -38,10 +39,10 @@ export function unembedStage(ctx: Ctx): Block {
   const last = ctx.nTokens - 1;
   const hasOut = !!ctx.tensor('ln_final.hook_out');
   const finalName = hasOut ? 'ln_final.hook_out' : 'ln_final.hook_normalized';
-  const finals = ctx.trace.tokens.map((_, p) => (p === last ? ctx.row(finalName, p) : undefined));
+  const finals = [ctx.row(finalName, last)];
   const count = drawnCount(ctx);
   const scale = stageScale(ctx, 'stage-unembed', [ctx.row(finalName, last)], count, 'final LayerNorm');
-  const lnRow = positionRow(ctx, finals, { title: hasOut ? 'final LayerNorm output' : 'final LayerNorm (x − μ)/σ', scale, budget: 260, labels: true, ids: (p) => `vec-ln-final-p${p}` });
+  const lnRow = columns(finals, { cellWidth: 22, gap: 0, scale, height: COLUMN_HEIGHT, count, ids: () => `vec-ln-final-p${last}`, title: hasOut ? 'final LayerNorm' : 'final LayerNorm (x − μ)/σ', labels: [ctx.trace.tokens[last]!.display], caption: `position ${last} only` });
   const wu = matrixGlyph(
     { name: c.tied_embeddings ? 'W_U = W_E^\\top' : 'W_U', rows: c.d_model, cols: c.n_vocab, dimsTex: 'd_\\text{model} \\times n_\\text{vocab}', width: 240, height: 60, elided: true, id: 'mat-W_U', note: c.tied_embeddings ? 'tied: the same numbers as W_E, no new parameters' : `${fmtInt(ctx.params.unembedding)} parameters` },
     ctx.tex,
@@ -86,7 +87,8 @@ export function decodingStage(ctx: Ctx): Block {
   // Candidate table.
   const size = SIZE.small;
   const rowH = size * 1.7;
-  const cols = { rank: 0, token: 40, id: 260, logit: 360, bar: 460, prob: 760 };
+  const cols = { rank: 0, token: 40, id: 260, logit: 360, bar: 460, prob: 790 };
+  const barMax = 250;
   const header = [
     label('#', cols.rank, size, { size, weight: 700, fill: MUTED }).svg,
     label('token', cols.token, size, { size, weight: 700, fill: MUTED }).svg,
@@ -95,16 +97,26 @@ export function decodingStage(ctx: Ctx): Block {
     label('probability', cols.bar, size, { size, weight: 700, fill: MUTED }).svg,
   ].join('');
   const maxP = Math.max(1e-9, ...d.candidates.map((x) => x.prob));
-  const rowsSvg = d.candidates
-    .map((cand, i) => {
-      const y = (i + 1) * rowH + 6;
+  // The sampled token may lie outside the listed candidates: then it gets its own row, with its rank.
+  const listed: { cand: (typeof d.candidates)[number]; rank: number }[] = d.candidates.map((cand, i) => ({ cand, rank: i + 1 }));
+  let gapAfter = -1;
+  if (!d.candidates.some((x) => x.id === d.chosen.id)) {
+    const logits = lastLogits(ctx);
+    let rank = 1;
+    if (logits) for (let i = 0; i < logits.length; i++) if (logits[i]! > d.chosen.logit) rank++;
+    gapAfter = listed.length;
+    listed.push({ cand: d.chosen, rank });
+  }
+  const rowsSvg = listed
+    .map(({ cand, rank }, i) => {
+      const y = (i + 1 + (gapAfter >= 0 && i >= gapAfter ? 1 : 0)) * rowH + 6;
       const chosen = cand.id === d.chosen.id;
       const base = y + rowH / 2 + capCentre(size);
-      const barW = (cand.prob / maxP) * (cols.prob - cols.bar - 16);
+      const barW = (cand.prob / maxP) * barMax;
       return (
-        `<g${attrs({ class: 'candidate', 'data-token-id': cand.id, 'data-prob': Number(cand.prob.toFixed(6)), 'data-logit': Number(cand.logit.toFixed(3)), 'data-chosen': chosen ? 'true' : undefined })}>` +
+        `<g${attrs({ class: 'candidate', 'data-token-id': cand.id, 'data-prob': cand.prob.toPrecision(6), 'data-logit': cand.logit.toFixed(3), 'data-rank': rank, 'data-chosen': chosen ? 'true' : undefined })}>` +
         (chosen ? `<rect${attrs({ x: -8, y, width: cols.prob + 90, height: rowH, fill: '#fff8c5', stroke: '#9a6700', 'stroke-width': 1.2, rx: 4 })}/>` : i % 2 ? `<rect${attrs({ x: -8, y, width: cols.prob + 90, height: rowH, fill: '#f6f8fa' })}/>` : '') +
-        label(String(i + 1), cols.rank, base, { size, fill: MUTED }).svg +
+        label(String(rank), cols.rank, base, { size, fill: MUTED }).svg +
         label(ctx.tokenLabel(cand.id), cols.token, base, { size, weight: chosen ? 700 : 400, fill: INK }).svg +
         label(String(cand.id), cols.id, base, { size, fill: INK, extra: { class: 'cand-id' } }).svg +
         label(fmtLogit(cand.logit), cols.logit, base, { size, fill: INK }).svg +
@@ -114,11 +126,11 @@ export function decodingStage(ctx: Ctx): Block {
         `</g>`
       );
     })
-    .join('');
-  const table: Block = { svg: `<g class="candidates">${header}${rowsSvg}</g>`, width: cols.prob + 90, height: (d.candidates.length + 1) * rowH + 12 };
+    .join('') + (gapAfter >= 0 ? label('…', cols.token, (gapAfter + 1) * rowH + 6 + rowH / 2 + capCentre(size), { size, fill: MUTED }).svg : '');
+  const table: Block = { svg: `<g class="candidates">${header}${rowsSvg}</g>`, width: cols.prob + 90, height: (listed.length + (gapAfter >= 0 ? 2 : 1)) * rowH + 12 };
   const chosenText = ctx.tokenLabel(d.chosen.id);
   const chosenTok = opts(ctx, d.chosen.id);
-  const chip = chipRow([{ id: d.chosen.id, display: chosenText, text: chosenTok, bytes: 0 }], 400, { withIds: true, size: SIZE.short });
+  const chip = chipRow([{ id: d.chosen.id, display: chosenText, text: chosenTok, bytes: 0 }], 400, { withIds: true, size: SIZE.short, idClass: 'chosen-id' });
   const decoded = caption(ctx, `**Decoded text:** ${escapeMd(ctx.trace.prompt)}**${escapeMd(chosenTok)}**`, 520, SIZE.body, INK);
   const result = stepGroup(6, vstack([{ ...label('next token', 0, SIZE.small, { size: SIZE.small, weight: 600, fill: INK }), height: SIZE.small * 1.5 }, chip, decoded], 10), { 'data-filter': 'result' });
   const tableBlock = vstack([{ ...label(`candidates after the filters (${Math.min(d.candidates.length, d.kept.top_p)} of ${fmtInt(d.kept.top_p)} kept shown)`, 0, SIZE.small, { size: SIZE.small, weight: 600, fill: INK }), height: SIZE.small * 1.6 }, table], 6);
@@ -170,10 +182,21 @@ export function legendStage(ctx: Ctx): Block {
   const sw = cats.map(categorySwatch);
   const colW = (INNER_WIDTH - 40) / 3;
   const grid = vstack([hstack(sw.slice(0, 3).map((b) => ({ ...b, width: colW })), 20), hstack(sw.slice(3).map((b) => ({ ...b, width: colW })), 20)], 14);
-  const ramp = colorBar(makeScale(1, 'value'), 360, 'vector cells: diverging scale, blue negative, red positive, white near zero (15 steps)');
-  const domains = ctx.scales.map((s) => `${s.stage.replace('stage-', '')}: ${s.scale.label} ±${fmtDomain(s.scale.max)}`);
-  const unique = [...new Set(domains)];
-  const domainText = caption(ctx, `Each scale is symmetric about 0 and ends at the 99th percentile of |value| of what that stage draws (larger values get the end colour). Domains: ${unique.join(' · ')}.`, INNER_WIDTH - 400, SIZE.caption, INK);
+  const ramp = vstack([caption(ctx, 'Vector cells: blue negative, white near zero, red positive; 15 steps. Each stage has its own symmetric scale (printed beside it), ending at the 99th percentile of |value| there.', 360, SIZE.tiny + 1), colorBar(makeScale(1, 'value'), 360)], 6);
+  const seen = new Set<string>();
+  const lines: string[] = [];
+  for (const s of ctx.scales) {
+    const text = `${s.stage.replace('stage-', '')}: ${s.scale.label} ±${fmtDomain(s.scale.max)}`;
+    if (!seen.has(text)) lines.push(text), seen.add(text);
+  }
+  const perCol = Math.ceil(lines.length / 2);
+  const colWidth = (INNER_WIDTH - 420) / 2;
+  const domainCols = [lines.slice(0, perCol), lines.slice(perCol)].map((ls) => ({
+    svg: ls.map((t, i) => label(t, 0, (i + 1) * SIZE.caption * 1.45, { size: SIZE.caption, fill: INK }).svg).join(''),
+    width: colWidth,
+    height: ls.length * SIZE.caption * 1.45 + 6,
+  }));
+  const domainText = vstack([{ ...label('Scale domains on this poster', 0, SIZE.small, { size: SIZE.small, weight: 600, fill: INK }), height: SIZE.small * 1.3 }, hstack(domainCols, 20)], 4);
   const probs = `<g>${[0, 0.25, 0.5, 0.75, 1].map((p, i) => `<rect${attrs({ x: i * 44, y: 0, width: 44, height: 16, fill: probColorRef(p), stroke: '#9aa4ad', 'stroke-width': 0.6 })}/>${label(String(p), i * 44 + 22, 30, { size: SIZE.tiny, anchor: 'middle', fill: INK }).svg}`).join('')}</g>`;
   const probBlock = vstack([{ ...label('attention weights (probabilities), also printed in the cells', 0, SIZE.tiny, { size: SIZE.tiny, fill: MUTED }), height: SIZE.tiny * 1.6 }, { svg: probs, width: 220, height: 34 }], 4);
   const drawing = vstack([grid, hstack([vstack([ramp, probBlock], 16), domainText], 40)], 24);

@@ -5,6 +5,9 @@ import { annotationBlock, callout } from '../marks/callout.js';
 import { arrowRight, fmtInt, formula, matrixGlyph, opBox, paramBar, plusCircle, symbol } from '../marks/glyphs.js';
 import { geluPlot, lineChart } from '../marks/plots.js';
 import { fmtDomain } from '../scale.js';
+import { format } from 'd3-format';
+
+const fmt2 = format('.2~g');
 import { attrs, hstack, n, place, vstack, type Block } from '../svg.js';
 import { CATEGORY, INK, INNER_WIDTH, MUTED, SIZE } from '../theme.js';
 import { label } from '../text.js';
@@ -32,11 +35,12 @@ export function residualStage(ctx: Ctx): Block {
   const names = ['hook_resid_pre', 'hook_attn_out', 'hook_resid_mid', 'hook_mlp_out', 'hook_resid_post'] as const;
   const vecs = names.map((h) => rows(ctx, B(ctx, h)));
   const count = drawnCount(ctx);
-  const scale = stageScale(ctx, 'stage-residual', vecs.flat(), count, `layer ${L} stream`);
+  const scale = stageScale(ctx, 'stage-residual', [...vecs[0]!, ...vecs[2]!, ...vecs[4]!], count, `layer ${L} stream`);
+  const writeScale = stageScale(ctx, 'stage-residual', [...vecs[1]!, ...vecs[3]!], count, `layer ${L} writes`);
   const budget = (INNER_WIDTH - 4 * 44) / 5 - 8;
   const titles = [`stream in (layer ${L})`, 'attention writes', 'stream, mid-layer', 'MLP writes', `stream out (layer ${L})`];
-  const ids = ['resid-pre', 'attn-out', 'resid-mid', 'mlp-out', 'resid-post'];
-  const blocks = vecs.map((v, i) => positionRow(ctx, v, { title: titles[i]!, scale, budget, ids: (p) => `vec-${ids[i]}-L${L}-p${p}`, labels: i === 0 || i === 4 }));
+  const ids = ['resid-pre', 'attn-write', 'resid-mid', 'mlp-write', 'resid-post'];
+  const blocks = vecs.map((v, i) => positionRow(ctx, v, { title: titles[i]!, scale: i % 2 ? writeScale : scale, budget, ids: (p) => `vec-${ids[i]}-L${L}-p${p}`, labels: i === 0 || i === 4 }));
   const h = COLUMN_HEIGHT + SIZE.small * 1.3;
   const op = (s: string, write: boolean) => {
     const sym = write ? plusCircle(13, { 'data-write': 'true' }) : symbol(s, 26, SIZE.stageTitle);
@@ -54,7 +58,7 @@ export function residualStage(ctx: Ctx): Block {
   });
   const xLabels = [...Array.from({ length: ctx.config.n_layer }, (_, l) => String(l)), 'out'];
   const chart = lineChart(series, 420, 140, { xLabels, yTitle: `‖stream‖ per position, entering each layer (last position bold)`, highlight: ctx.nTokens - 1 });
-  const drawing = vstack([{ ...readNote, height: SIZE.caption * 1.6 }, row, hstack([{ svg: place(chart, 40, 24), width: chart.width + 40, height: chart.height + 24 }, scaleKey(scale)], 40)], 16);
+  const drawing = vstack([{ ...readNote, height: SIZE.caption * 1.6 }, row, hstack([{ svg: place(chart, 40, 24), width: chart.width + 40, height: chart.height + 24 }, vstack([scaleKey(scale), scaleKey(writeScale)], 16)], 40)], 16);
   return frame(ctx, 'stage-residual', drawing, { note: 'below' });
 }
 
@@ -76,9 +80,11 @@ export function layerNormStage(ctx: Ctx): Block {
   });
   const sigma = positions(ctx).map((p) => ctx.row(`${prefix}.hook_scale`, p)?.[0] ?? 0);
   const budget = (INNER_WIDTH - 2 * 190) / 3 - 10;
-  const a = positionRow(ctx, input, { title: `x: stream at layer ${L}`, scale: scaleIn, budget, ids: (p) => `vec-ln1-in-L${L}-p${p}`, labels: true, under: mean.map((m) => `μ ${fmtDomain(m)}`) });
-  const b = positionRow(ctx, normed, { title: '(x − μ) / σ', scale: scaleN, budget, ids: (p) => `vec-ln1-norm-L${L}-p${p}`, under: sigma.map((s) => `σ ${fmtDomain(s)}`) });
-  const c = positionRow(ctx, out, { title: hasOut ? 'γ ⊙ · + β: what attention reads' : 'γ ⊙ · + β (not in this trace)', scale: scaleN, budget, ids: (p) => `vec-ln1-out-L${L}-p${p}` });
+  const a = positionRow(ctx, input, { title: `x: stream at layer ${L}`, scale: scaleIn, budget, ids: (p) => `vec-ln1-in-L${L}-p${p}`, labels: true, under: mean.map((m) => `μ ${fmt2(m)}`) });
+  const b = positionRow(ctx, normed, { title: '(x − μ) / σ', scale: scaleN, budget, ids: (p) => `vec-ln1-norm-L${L}-p${p}`, under: sigma.map((s) => `σ ${fmt2(s)}`) });
+  const c = hasOut
+    ? positionRow(ctx, out, { title: '× γ + β: what attention reads', scale: scaleN, budget, ids: (p) => `vec-ln1-out-L${L}-p${p}` })
+    : vstack([{ ...label('× γ + β: what attention reads', 0, SIZE.small * 0.8, { size: SIZE.small, weight: 600, fill: INK }), height: SIZE.small * 1.3 }, caption(ctx, 'This trace holds only the normalised vectors (TransformerLens folds γ and β into the next weights), so this column is not drawn.', budget, SIZE.caption)], 4);
   const op1 = vstack([opBox({ tex: '\\frac{x-\\mu}{\\sqrt{\\sigma^2+\\varepsilon}}' }, ctx.tex), caption(ctx, 'per vector: its own μ and σ', 170)], 8, 'middle');
   const gamma = paramBar('\\gamma', 110, ctx.tex);
   const beta = paramBar('\\beta', 110, ctx.tex);
@@ -115,7 +121,8 @@ export function attentionStage(ctx: Ctx): Block {
   const results = positions(ctx).map((p) => ctx.row(B(ctx, 'attn.hook_result'), p, h0));
   const outs = rows(ctx, B(ctx, 'hook_attn_out'));
   const count = drawnCount(ctx);
-  const scale = stageScale(ctx, 'stage-attention', [...results, ...outs], count, 'attention output');
+  void results;
+  const scale = stageScale(ctx, 'stage-attention', outs, count, 'attention output');
   const sum = opBox({ tex: '\\sum_{h} \\text{head}_h + b_O' }, ctx.tex);
   const outRow = positionRow(ctx, outs, { title: 'attention output', scale, budget: 420, ids: (p) => `vec-attn-out-L${L}-p${p}`, labels: true });
   const toStream = vstack([plusCircle(13), caption(ctx, 'into the stream', 100)], 6, 'middle');
@@ -148,7 +155,8 @@ export function attentionHeadStage(ctx: Ctx): Block {
   const headCount = Math.min(dh, ctx.opts.componentsDrawn);
   const scaleQKV = stageScale(ctx, 'stage-attention-head', [...q, ...k, ...v, ...z], headCount, `head ${h0} q, k, v, z`);
   const count = drawnCount(ctx);
-  const scaleIn = stageScale(ctx, 'stage-attention-head', [...lnIn, ...result], count, `head ${h0} input and output`);
+  const scaleIn = stageScale(ctx, 'stage-attention-head', lnIn, count, 'LayerNorm 1 output');
+  const scaleOut = stageScale(ctx, 'stage-attention-head', result, count, `head ${h0} output`);
   const headH = Math.max(64, Math.min(COLUMN_HEIGHT, headCount * 4));
   // Row A: projections.
   const inRow = positionRow(ctx, lnIn, { title: 'LayerNorm 1 output', scale: scaleIn, budget: 250, labels: true });
@@ -165,7 +173,7 @@ export function attentionHeadStage(ctx: Ctx): Block {
   const pattern = ctx.tensor(B(ctx, 'attn.hook_pattern'));
   const at = (t: typeof scores, qq: number, kk: number) => (t ? t.data[(h0 * nTok + qq) * nTok + kk]! : 0);
   const sqrt = Math.sqrt(dh);
-  const small = Math.max(6, Math.min(24, 300 / nTok));
+  const small = Math.max(5, Math.min(14, 220 / nTok));
   const scoreVals: number[] = [];
   for (let i = 0; i < nTok; i++) for (let j = 0; j <= i; j++) scoreVals.push(at(scores, i, j) * sqrt);
   const rawScale = stageScale(ctx, 'stage-attention-head', [scoreVals], scoreVals.length, 'q·k');
@@ -185,10 +193,10 @@ export function attentionHeadStage(ctx: Ctx): Block {
   const step4 = stepGroup(4, vstack([formula('z_i = \\sum_{j \\le i} A_{ij}\\, v_j', ctx.tex, SIZE.body), zRow], 10));
   const wo = matrixGlyph({ name: `W_O^{${L},${h0}}`, rows: dh, cols: c.d_model, dimsTex: 'd_\\text{head} \\times d_\\text{model}', width: 150, height: 46, id: `mat-W_O-L${L}-h${h0}`, note: `this head's ${dh} rows of W_O` }, ctx.tex);
   const step5 = stepGroup(5, hstack([centreY(arrowRight(30), 140), wo], 10));
-  const outRow = positionRow(ctx, result, { title: `head ${h0} output (${fmtInt(c.d_model)}-dim)`, scale: scaleIn, budget: 360, ids: (p) => `vec-head-out-L${L}-h${h0}-p${p}`, labels: true });
+  const outRow = positionRow(ctx, result, { title: `head ${h0} output (${fmtInt(c.d_model)}-dim)`, scale: scaleOut, budget: 360, ids: (p) => `vec-head-out-L${L}-h${h0}-p${p}`, labels: true });
   const step6 = stepGroup(6, hstack([arrowRight(30, COLUMN_HEIGHT), outRow, vstack([plusCircle(13), caption(ctx, 'summed with the other heads and added to the stream', 140)], 6, 'middle')], 12, 'start'));
   const outRowAll = hstack([step4, step5, step6], 20, 'start');
-  const keys = hstack([scaleKey(scaleQKV), scaleKey(scaleIn), scaleKey(rawScale), scaleKey(scaledScale)], 30);
+  const keys = hstack([scaleKey(scaleIn, 200), scaleKey(scaleQKV, 200), scaleKey(rawScale, 200), scaleKey(scaledScale, 200), scaleKey(scaleOut, 200)], 26);
   const drawing = vstack([projRow, triRow, triNote, outRowAll, keys], 26);
   return frame(ctx, 'stage-attention-head', drawing, { note: 'below' });
 }
@@ -237,7 +245,8 @@ export function mlpStage(ctx: Ctx): Block {
   const count = drawnCount(ctx);
   const hidden = Math.min(c.d_mlp, Math.round((count * c.d_mlp) / c.d_model));
   const hiddenH = 2 * COLUMN_HEIGHT;
-  const scaleIO = stageScale(ctx, 'stage-mlp', [...input, ...out], count, 'MLP input and output');
+  const scaleIO = stageScale(ctx, 'stage-mlp', input, count, 'MLP input');
+  const scaleOut = stageScale(ctx, 'stage-mlp', out, count, 'MLP output');
   const scaleH = stageScale(ctx, 'stage-mlp', [...pre, ...post], hidden, 'hidden activations');
   const budget = 300;
   const inRow = positionRow(ctx, input, { title: 'LayerNorm 2 output', scale: scaleIO, budget, labels: true, ids: (p) => `vec-mlp-in-L${L}-p${p}` });
@@ -248,12 +257,12 @@ export function mlpStage(ctx: Ctx): Block {
   const plotBlock = vstack([plot, caption(ctx, `dots: the ${fmtInt(c.d_mlp)} real pre-activations of the last position`, 190)], 8);
   const postRow = positionRow(ctx, post, { title: 'activation (GELU)', scale: scaleH, budget, length: c.d_mlp, count: hidden, height: hiddenH, ids: (p) => `vec-mlp-post-L${L}-p${p}`, labels: true });
   const wOut = matrixGlyph({ name: 'W_\\text{out}', rows: c.d_mlp, cols: c.d_model, dimsTex: 'd_\\text{mlp} \\times d_\\text{model}', width: 50, height: 150, id: `mat-W_out-L${L}`, note: '+ bias' }, ctx.tex);
-  const outRow = positionRow(ctx, out, { title: 'MLP output', scale: scaleIO, budget, labels: true, ids: (p) => `vec-mlp-out-L${L}-p${p}` });
+  const outRow = positionRow(ctx, out, { title: 'MLP output', scale: scaleOut, budget, labels: true, ids: (p) => `vec-mlp-out-L${L}-p${p}` });
   const hh = hiddenH;
   const row1 = hstack([centreY(inRow, hh), centreY(vstack([arrowRight(60), wIn], 6), hh), preRow, centreY(plotBlock, hh), postRow], 18, 'start');
   const row2 = hstack([centreY(wOut, COLUMN_HEIGHT + 20), arrowRight(40, COLUMN_HEIGHT + 20), outRow, centreY(vstack([plusCircle(13), caption(ctx, 'added to the stream', 100)], 6, 'middle'), COLUMN_HEIGHT + 20)], 18, 'start');
   const note = caption(ctx, `${count} of ${fmtInt(c.d_model)} components drawn for ${fmtInt(c.d_model)}-vectors; ${hidden} of ${fmtInt(c.d_mlp)} for the hidden layer (first components; the rest are elided).`, INNER_WIDTH, SIZE.small, INK);
-  const drawing = vstack([row1, row2, hstack([scaleKey(scaleIO), scaleKey(scaleH)], 40), note], 22);
+  const drawing = vstack([row1, row2, hstack([scaleKey(scaleIO), scaleKey(scaleH), scaleKey(scaleOut)], 40), note], 22);
   return frame(ctx, 'stage-mlp', drawing, { note: 'below' });
 }
 
@@ -269,7 +278,7 @@ export function layersStage(ctx: Ctx): Block {
     const budget = (INNER_WIDTH - 80 - 3 * 20) / 3;
     for (let l = 0; l < c.n_layer; l++) {
       const blocks = ['hook_attn_out', 'hook_mlp_out', 'hook_resid_post'].map((h, i) =>
-        positionRow(ctx, rows(ctx, B(ctx, h, l)), { title: l === 0 ? ['attention output', 'MLP output', 'stream out'][i]! : '', scale, budget, count, height: 72, ids: (p) => `vec-${h.replace('hook_', '').replace('_', '-')}-L${l}-p${p}` }),
+        positionRow(ctx, rows(ctx, B(ctx, h, l)), { title: l === 0 ? ['attention output', 'MLP output', 'stream out'][i]! : '', scale, budget, count, height: 72, ids: (p) => `vec-strip-${h.replace('hook_', '').replace('_', '-')}-L${l}-p${p}` }),
       );
       const tag = label(`layer ${l}`, 0, 40, { size: SIZE.small, weight: l === L ? 700 : 400, fill: INK });
       parts.push(hstack([{ svg: tag.svg, width: 70, height: 72 }, ...blocks], 20, 'end'));

@@ -15,11 +15,12 @@ export function titleStage(ctx: Ctx): Block {
   const c = ctx.config;
   const note = ctx.note('stage-title');
   const parts: Block[] = [];
-  const title = `${c.name}: one forward pass, vector by vector`;
+  const title = 'One forward pass, vector by vector';
   const tLines = wrap([{ kind: 'text', text: title, style: {} }], INNER_WIDTH, { size: SIZE.posterTitle, weight: 700 });
   parts.push(renderLines(tLines, { size: SIZE.posterTitle, weight: 700, color: INK, leading: 1.15 }, ctx.tex));
   parts.push({ ...label('vector-wise inference in a decoder-only transformer', 0, SIZE.posterSubtitle, { size: SIZE.posterSubtitle, fill: '#3d444d' }), height: SIZE.posterSubtitle * 1.4 });
-  const facts = `${c.name} · ${fmtInt(ctx.params.total)} parameters · ${c.n_layer} layers · d_model ${fmtInt(c.d_model)} · ${c.n_head} heads of d_head ${c.d_head} · d_mlp ${fmtInt(c.d_mlp)} · vocabulary ${fmtInt(c.n_vocab)} · context ${fmtInt(c.n_context)}`;
+  parts.push(renderLines(wrap([{ kind: 'text', text: `Model: ${c.name}`, style: {} }], INNER_WIDTH, { size: SIZE.posterSubtitle, weight: 700 }), { size: SIZE.posterSubtitle, weight: 700, color: CATEGORY.attention.color }, ctx.tex));
+  const facts = `${fmtInt(ctx.params.total)} parameters · ${c.n_layer} layers · d_model ${fmtInt(c.d_model)} · ${c.n_head} heads of d_head ${c.d_head} · d_mlp ${fmtInt(c.d_mlp)} · vocabulary ${fmtInt(c.n_vocab)} · context ${fmtInt(c.n_context)}`;
   parts.push(renderLines(wrap([{ kind: 'text', text: facts, style: {} }], INNER_WIDTH, { size: SIZE.short }), { size: SIZE.short, color: INK }, ctx.tex));
   const promptRuns = [
     { kind: 'text' as const, text: 'Prompt: ', style: { weight: 700 as const } },
@@ -122,7 +123,7 @@ export function inputEmbeddingsStage(ctx: Ctx): Block {
   const row = (vs: (ArrayLike<number> | undefined)[], title: string, idp: string) => positionRow(ctx, vs, { title, scale, budget, ids: (p) => `vec-${idp}-p${p}`, labels: true });
   const plus = symbol('+', 290);
   const eq = symbol('=', 290);
-  const blocks = hstack([row(e, 'token embeddings', 'input-embed'), plus, row(pe, 'positional embeddings', 'input-pos'), eq, row(x, 'input vectors = residual stream at layer 0', 'resid-pre-L0')], 18, 'start');
+  const blocks = hstack([row(e, 'token embeddings', 'input-embed'), plus, row(pe, 'positional embeddings', 'input-pos'), eq, row(x, 'input vectors = residual stream at layer 0', 'input')], 18, 'start');
   const note = caption(
     ctx,
     `Each cell is one component; **${count} of ${fmtInt(c.d_model)} components** are drawn per vector (${ctx.nTokens} vectors of ${fmtInt(c.d_model)}). For scale: frontier models carry vectors of about ${fmtInt(FRONTIER_WIDTH)} components.`,

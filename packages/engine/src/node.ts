@@ -8,6 +8,7 @@ import path from 'node:path';
 import { ConfigError, normalizeConfig, type ModelConfig, type Tensor, type Trace } from '@vectorview/trace';
 import { openSafetensorsFile, readTraceFile } from '@vectorview/trace/node';
 import { initBackend, type BackendName } from './backend.js';
+import { isHubModelId, resolveHubModel } from './hub.js';
 import { Gpt2Model } from './model.js';
 import { decodeFromFlags, modeFromFlags, tokensFromFlags, UsageError, type ForwardFlagValues } from './command.js';
 import { traceForward, type TraceOptions } from './run.js';
@@ -67,8 +68,18 @@ export async function loadCheckpoint(weightsFile: string, configJson: unknown, n
   }
 }
 
-/** Resolves `random:NAME`, a checkpoint directory, or a .safetensors file (config.json beside it or in its metadata). */
-export async function loadWeights(source: string): Promise<Gpt2Weights> {
+export interface LoadOptions {
+  /** Never download a hub model; use only what is cached. */
+  readonly offline?: boolean;
+  /** Status lines while a hub model downloads. */
+  readonly progress?: (line: string) => void;
+}
+
+/**
+ * Resolves `random:NAME`, a checkpoint directory, a .safetensors file (config.json beside it or in
+ * its metadata), or a hub id (`gpt2`, `openai-community/gpt2-xl`: cached, else downloaded).
+ */
+export async function loadWeights(source: string, options: LoadOptions = {}): Promise<Gpt2Weights> {
   if (source.startsWith('random:')) {
     const name = source.slice('random:'.length);
     if (!(RANDOM_MODEL_NAMES as string[]).includes(name)) {
@@ -99,26 +110,33 @@ export async function loadWeights(source: string): Promise<Gpt2Weights> {
     }
     return loadCheckpoint(source, configJson, path.basename(source, '.safetensors'));
   }
-  throw new ModelSourceError(`model ${source} not found: give a checkpoint directory, a .safetensors file, or random:NAME`);
+  if (isHubModelId(source)) {
+    const hub = await resolveHubModel(source, options);
+    return loadCheckpoint(hub.files.weights, await readConfigJson(hub.files.config), source);
+  }
+  throw new ModelSourceError(`model ${source} not found: give a checkpoint directory, a .safetensors file, random:NAME or a hub id like gpt2`);
 }
 
 /** Loads weights and readies the backend: the one call most users need. */
-export async function loadModel(source: string, options: { backend?: BackendName } = {}): Promise<Gpt2Model> {
-  await initNodeBackend(options.backend);
-  return new Gpt2Model(await loadWeights(source));
+export async function loadModel(source: string, options: LoadOptions & { backend?: BackendName } = {}): Promise<Gpt2Model> {
+  const { backend, ...load } = options;
+  await initNodeBackend(backend);
+  return new Gpt2Model(await loadWeights(source, load));
 }
 
 export type { ModelConfig };
 export { WeightsError };
+export { HubError, isHubModelId, resolveHubModel, type ResolvedHubModel, type ResolveHubOptions } from './hub.js';
 export * from './command.js';
 
 /** Loads a model and runs one traced forward pass; the trace records load and forward times. */
-export async function traceModel(source: string, options: TraceOptions & { backend?: BackendName }): Promise<Trace> {
+export async function traceModel(source: string, options: TraceOptions & LoadOptions & { backend?: BackendName }): Promise<Trace> {
+  const { backend, offline, progress, ...traceOptions } = options;
   const start = performance.now();
-  const model = await loadModel(source, options.backend ? { backend: options.backend } : {});
+  const model = await loadModel(source, { ...(backend ? { backend } : {}), ...(offline !== undefined ? { offline } : {}), ...(progress ? { progress } : {}) });
   const loadMs = performance.now() - start;
   try {
-    const trace = traceForward(model, tokenizerForVocabulary(model.config.n_vocab), { engineVersion: ENGINE_VERSION, ...options });
+    const trace = traceForward(model, tokenizerForVocabulary(model.config.n_vocab), { engineVersion: ENGINE_VERSION, ...traceOptions });
     return { ...trace, engine: { ...trace.engine, timings: { load_ms: Math.round(loadMs), ...trace.engine.timings } } };
   } finally {
     model.dispose();
@@ -149,9 +167,10 @@ export async function traceFromFlags(values: ForwardFlagValues & { trace?: strin
   const source = values.model ?? defaults.model;
   const input = tokens ? { tokens } : { prompt: values.prompt ?? defaults.prompt };
   progress(`loading model ${values.model ?? 'default'} and running the ${mode} forward pass`);
-  const trace = await traceModel(source, { ...input, decode, mode });
+  const trace = await traceModel(source, { ...input, decode, mode, offline: values.offline === true, progress });
   const t = trace.engine.timings ?? {};
   const chosen = trace.decode!.chosen;
   progress(`  ${trace.config.name}: loaded in ${((t['load_ms'] ?? 0) / 1000).toFixed(1)} s, ${trace.tokens.length} tokens forward in ${((t['forward_ms'] ?? 0) / 1000).toFixed(2)} s; next token ${JSON.stringify(chosen.text)} (p = ${chosen.prob.toFixed(3)})`);
   return trace;
 }
+export * from './index.js';

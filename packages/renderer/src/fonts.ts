@@ -72,7 +72,7 @@ function unitWidth(text: string, style: FontStyle): number {
     const glyph = m.font.charToGlyph(ch);
     if (glyph.index === 0) {
       // A glyph Inter lacks (CJK, emoji) falls back to a system font: budget one em for it.
-      width += /[\u0000-\u024F]/.test(ch) ? m.fallback : m.unitsPerEm;
+      width += (ch.codePointAt(0) ?? 0) <= 0x24f ? m.fallback : m.unitsPerEm;
       previous = undefined;
       continue;
     }

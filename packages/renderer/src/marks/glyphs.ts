@@ -78,7 +78,7 @@ export function opBox(content: { tex?: string; text?: string }, tex: TexRegistry
   const size = o.size ?? SIZE.small;
   const padX = 12;
   const padY = 8;
-  let inner = '';
+  let inner: string;
   let w: number;
   let asc = size * 0.75;
   let desc = size * 0.25;

@@ -187,7 +187,9 @@ export function legendStage(ctx: Ctx): Block {
   const lines: string[] = [];
   for (const s of ctx.scales) {
     const text = `${s.stage.replace('stage-', '')}: ${s.scale.label} ±${fmtDomain(s.scale.max)}`;
-    if (!seen.has(text)) lines.push(text), seen.add(text);
+    if (seen.has(text)) continue;
+    lines.push(text);
+    seen.add(text);
   }
   const perCol = Math.ceil(lines.length / 2);
   const colWidth = (INNER_WIDTH - 420) / 2;

@@ -11,6 +11,7 @@ const fmt2 = format('.2~g');
 import { attrs, hstack, n, place, vstack, type Block } from '../svg.js';
 import { CATEGORY, INK, INNER_WIDTH, MUTED, SIZE } from '../theme.js';
 import { label } from '../text.js';
+import { measure } from '../fonts.js';
 import { caption, COLUMN_HEIGHT, drawnCount, frame, positionRow, scaleKey, stageScale, stepGroup, tokenLabels } from './common.js';
 
 const positions = (ctx: Ctx) => ctx.trace.tokens.map((_, p) => p);
@@ -181,7 +182,9 @@ export function attentionHeadStage(ctx: Ctx): Block {
   const labels = tokenLabels(ctx, 7);
   const t1 = triangle({ n: nTok, value: (i, j) => at(scores, i, j) * sqrt, cell: small, scale: rawScale, rowLabels: labels, id: `scores-raw-L${L}-h${h0}` });
   const t2 = triangle({ n: nTok, value: (i, j) => at(scores, i, j), cell: small, scale: scaledScale, id: `scores-L${L}-h${h0}` });
-  const cell = Math.max(22, Math.min(64, (INNER_WIDTH - 2 * (small * nTok) - 380) / nTok));
+  const opW = 150;
+  const labelW = Math.max(...labels.map((t) => measure(t, Math.min(SIZE.tiny + 1, 20)))) + 10;
+  const cell = Math.max(20, Math.min(64, (INNER_WIDTH - t1.width - t2.width - 2 * opW - 4 * 20 - labelW) / nTok));
   const t3 = triangle({ n: nTok, value: (i, j) => at(pattern, i, j), cell, cellHeight: Math.max(16, Math.min(34, cell * 0.6)), numbers: true, rowLabels: labels, colLabels: labels, head: h0, dataName: 'pattern', id: `pattern-full-L${L}-h${h0}` });
   const step1 = stepGroup(1, vstack([formula('q_i \\cdot k_j,\\; j \\le i', ctx.tex, SIZE.small), t1], 8));
   const step2 = stepGroup(2, hstack([centreY(opBox({ tex: '\\times \\tfrac{1}{\\sqrt{d_\\text{head}}}' }, ctx.tex), t1.height), vstack([formula(`\\text{scores (}\\sqrt{${dh}} = ${fmtDomain(sqrt)}\\text{)}`, ctx.tex, SIZE.small), t2], 8)], 12));

@@ -57,3 +57,15 @@ export async function svgToPdf(svg: string, options: PdfOptions): Promise<Uint8A
 }
 
 export type { Browser, Page };
+
+/**
+ * For test suites: whether browser tests can run here. With VECTORVIEW_REQUIRE_BROWSER=1 (as CI
+ * sets) a missing browser is an error rather than a reason to skip.
+ */
+export function browserAvailableForTests(): boolean {
+  if (findChromium()) return true;
+  if (process.env['VECTORVIEW_REQUIRE_BROWSER'] === '1') {
+    throw new ChromiumMissingError('VECTORVIEW_REQUIRE_BROWSER=1 but no Chromium was found (apt-get install chromium, or set VECTORVIEW_CHROMIUM)');
+  }
+  return false;
+}

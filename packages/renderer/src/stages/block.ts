@@ -86,7 +86,7 @@ export function layerNormStage(ctx: Ctx): Block {
   const c = hasOut
     ? positionRow(ctx, out, { title: '× γ + β: what attention reads', scale: scaleN, budget, ids: (p) => `vec-ln1-out-L${L}-p${p}` })
     : vstack([{ ...label('× γ + β: what attention reads', 0, SIZE.small * 0.8, { size: SIZE.small, weight: 600, fill: INK }), height: SIZE.small * 1.3 }, caption(ctx, 'This trace holds only the normalised vectors (TransformerLens folds γ and β into the next weights), so this column is not drawn.', budget, SIZE.caption)], 4);
-  const op1 = vstack([opBox({ tex: '\\frac{x-\\mu}{\\sqrt{\\sigma^2+\\varepsilon}}' }, ctx.tex), caption(ctx, 'per vector: its own μ and σ', 170)], 8, 'middle');
+  const op1 = vstack([opBox({ tex: '\\frac{x-\\mu}{\\sqrt{\\sigma^2+\\varepsilon}}' }, ctx.tex, { size: 24 }), caption(ctx, 'per vector: its own μ and σ', 170)], 8, 'middle');
   const gamma = paramBar('\\gamma', 110, ctx.tex);
   const beta = paramBar('\\beta', 110, ctx.tex);
   const op2 = vstack([opBox({ tex: '\\gamma \\odot \\hat{x} + \\beta' }, ctx.tex), gamma, beta, caption(ctx, `γ, β: ${fmtInt(ctx.config.d_model)} learned numbers each, shared by all positions`, 170)], 8, 'middle');

@@ -124,14 +124,15 @@ export function inputEmbeddingsStage(ctx: Ctx): Block {
   const plus = symbol('+', 290);
   const eq = symbol('=', 290);
   const blocks = hstack([row(e, 'token embeddings', 'input-embed'), plus, row(pe, 'positional embeddings', 'input-pos'), eq, row(x, 'input vectors = residual stream at layer 0', 'input')], 18, 'start');
+  const key = scaleKey(scale);
   const note = caption(
     ctx,
     `Each cell is one component; **${count} of ${fmtInt(c.d_model)} components** are drawn per vector (${ctx.nTokens} vectors of ${fmtInt(c.d_model)}). For scale: frontier models carry vectors of about ${fmtInt(FRONTIER_WIDTH)} components.`,
-    INNER_WIDTH,
+    INNER_WIDTH - key.width - 30,
     SIZE.small,
     INK,
   );
-  const drawing = vstack([blocks, hstack([scaleKey(scale), note], 30)], 16);
+  const drawing = vstack([blocks, hstack([key, note], 30)], 16);
   return frame(ctx, 'stage-input-embeddings', drawing, { note: 'below' });
 }
 

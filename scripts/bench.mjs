@@ -62,5 +62,74 @@ async function engine() {
   console.log(`peak RSS so far: ${mib(process.resourceUsage().maxRSS * 1024)}; targets: vector-wise ≤ 1.5× batched at 16 tokens, batched ≥ 30% of matmul`);
 }
 
-const run = { engine };
+const TOKENS_16 = 'The quick brown fox jumps over the lazy dog while the old cat sleeps in the';
+
+async function poster() {
+  const { traceModel } = await import('@vectorview/engine/node');
+  const { renderPoster } = await import('@vectorview/renderer');
+  const trace = await traceModel('random:gpt2', { prompt: TOKENS_16 });
+  console.log(`\n## poster: random:gpt2, ${trace.tokens.length} tokens, A0`);
+  let svg = '';
+  const t = performance.now();
+  svg = (await renderPoster(trace, { size: 'A0' })).svg;
+  const firstMs = performance.now() - t;
+  const renderMs = await bestAsync(async () => {
+    svg = (await renderPoster(trace, { size: 'A0' })).svg;
+  });
+  console.log(`render: first ${ms(firstMs)} (includes MathJax start-up), then ${ms(renderMs)} (target ≤ 3 s); SVG: ${(svg.length / 1e6).toFixed(2)} MB (target ≤ 8 MB)`);
+  const { browserAvailableForTests, withPage } = await import('@vectorview/chromium');
+  if (!browserAvailableForTests()) {
+    console.log('first paint in Chromium: skipped (no Chromium)');
+    return;
+  }
+  const { writeFileSync, mkdtempSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const file = join(mkdtempSync(join(tmpdir(), 'bench-')), 'poster.html');
+  writeFileSync(file, `<!doctype html><html><body style="margin:0">${svg}</body></html>`);
+  const paint = await withPage(async (page) => {
+    await page.goto(`file://${file}`, { waitUntil: 'load' });
+    return page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN);
+  });
+  console.log(`time to first contentful paint in Chromium: ${ms(paint)}`);
+}
+
+async function talk() {
+  let benchTalk;
+  try {
+    ({ benchTalk } = await import('@vectorview/talk/bench'));
+  } catch {
+    console.log('\n## talk: not built');
+    return;
+  }
+  const { buildMs } = await benchTalk();
+  console.log(`\n## talk: random:gpt2, 16 tokens\ndeck build: ${ms(buildMs)} (target ≤ 5 s)`);
+}
+
+async function xl() {
+  await initNodeBackend();
+  console.log('\n## engine: random:gpt2-xl, 16 tokens (weights streamed to the backend one layer at a time)');
+  const config = gpt2Config('gpt2-xl');
+  let t = performance.now();
+  const model = new Gpt2Model(randomWeights(config));
+  console.log(`load (seeded random weights, ${(4 * 1.5e9 / 1e9).toFixed(1)} GB): ${ms(performance.now() - t)}`);
+  const ids = Array.from({ length: 16 }, (_, i) => (i * 7919) % config.n_vocab);
+  t = performance.now();
+  model.forward(ids, { mode: 'vectorwise' });
+  console.log(`vector-wise forward: ${ms(performance.now() - t)}; peak RSS ${mib(process.resourceUsage().maxRSS * 1024)}; wasm backend bytes now ${mib(tf.memory().numBytes)}`);
+  model.dispose();
+}
+
+async function bestAsync(fn) {
+  await fn();
+  let min = Infinity;
+  for (let i = 0; i < repeats; i++) {
+    const t = performance.now();
+    await fn();
+    min = Math.min(min, performance.now() - t);
+  }
+  return min;
+}
+
+const run = { engine, poster, talk, xl };
 for (const s of sections) if (run[s]) await run[s]();

@@ -32,6 +32,8 @@ export const FORWARD_FLAGS = {
   seed: { type: 'string' },
   greedy: { type: 'boolean' },
   mode: { type: 'string' },
+  /** Use only cached models; never download. */
+  offline: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -60,6 +62,7 @@ export interface ForwardFlagValues {
   seed?: string | undefined;
   greedy?: boolean | undefined;
   mode?: string | undefined;
+  offline?: boolean | undefined;
 }
 
 /** Decoding settings from flags; temperature 0 or --greedy means greedy decoding. */

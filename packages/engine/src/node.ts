@@ -114,7 +114,7 @@ export async function loadWeights(source: string, options: LoadOptions = {}): Pr
     const hub = await resolveHubModel(source, options);
     return loadCheckpoint(hub.files.weights, await readConfigJson(hub.files.config), source);
   }
-  throw new ModelSourceError(`model ${source} not found: give a checkpoint directory, a .safetensors file, random:NAME or a hub id like gpt2`);
+  throw new ModelSourceError(`model ${source} not found: give a checkpoint directory, a .safetensors file, or random:NAME, or a hub id such as gpt2`);
 }
 
 /** Loads weights and readies the backend: the one call most users need. */

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 /** vectorview-trace: one traced forward pass written as a safetensors file of TransformerLens-named tensors. */
 import { writeTraceFile } from '@vectorview/trace/node';
-import { decodeFromFlags, FORWARD_FLAGS, modeFromFlags, parseFlags, runCommand, tokensFromFlags, traceModel, UsageError } from './node.js';
+import { FORWARD_FLAGS, parseFlags, runCommand, traceFromFlags, UsageError } from './node.js';
 
-const USAGE = `usage: vectorview-trace --model DIR|FILE|random:NAME (--prompt TEXT | --tokens 464,3139,286)
+const USAGE = `usage: vectorview-trace --model DIR|FILE|random:NAME|gpt2 (--prompt TEXT | --tokens 464,3139,286)
        [--temperature T] [--top-k K] [--top-p P] [--seed S] [--greedy] [--mode vectorwise|batched]
-       [--last-only] --out FILE.safetensors [--json]`;
+       [--last-only] [--offline] --out FILE.safetensors [--json]`;
 
 await runCommand('vectorview-trace', async (argv) => {
   const flags = parseFlags(argv, { ...FORWARD_FLAGS, out: { type: 'string' }, json: { type: 'boolean' }, 'last-only': { type: 'boolean' } });
@@ -13,20 +13,14 @@ await runCommand('vectorview-trace', async (argv) => {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  if (!flags.model) throw new UsageError('missing --model (a checkpoint directory, a .safetensors file, or random:NAME)');
+  if (!flags.model) throw new UsageError('missing --model (a checkpoint directory, a .safetensors file, random:NAME, or a hub id such as gpt2)');
   if (!flags.out) throw new UsageError('missing --out FILE.safetensors');
-  const tokens = tokensFromFlags(flags);
-  if (tokens === undefined && flags.prompt === undefined) throw new UsageError('missing --prompt TEXT or --tokens IDS');
-  const decode = decodeFromFlags(flags);
-  const mode = modeFromFlags(flags);
+  if (flags.tokens === undefined && flags.prompt === undefined) throw new UsageError('missing --prompt TEXT or --tokens IDS');
   // Progress only for a person at a terminal: piped stderr must hold nothing but the one error line if loading fails.
-  if (process.stderr.isTTY) process.stderr.write(`loading ${flags.model} and running the ${mode} forward pass…\n`);
-  const trace = await traceModel(flags.model, {
-    ...(tokens ? { tokens } : { prompt: flags.prompt! }),
-    decode,
-    mode,
-    unembed: flags['last-only'] ? 'last' : 'all',
-  });
+  const progress = (line: string) => {
+    if (process.stderr.isTTY) process.stderr.write(`${line}\n`);
+  };
+  const trace = await traceFromFlags(flags, { model: flags.model, prompt: '', unembed: flags['last-only'] ? 'last' : 'all' }, progress);
   await writeTraceFile(flags.out, trace);
   const chosen = trace.decode!.chosen;
   process.stderr.write(`wrote ${flags.out} (${trace.tensors.size} tensors, ${trace.tokens.length} tokens); next token ${JSON.stringify(chosen.text)} (${chosen.id}) p=${chosen.prob.toFixed(4)}\n`);

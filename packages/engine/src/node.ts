@@ -148,6 +148,8 @@ export interface TraceDefaults {
   readonly model: string;
   /** The prompt used when neither --prompt nor --tokens is given. */
   readonly prompt: string;
+  /** Which positions to unembed (default: the last). */
+  readonly unembed?: 'last' | 'all';
 }
 
 /**
@@ -167,10 +169,11 @@ export async function traceFromFlags(values: ForwardFlagValues & { trace?: strin
   const source = values.model ?? defaults.model;
   const input = tokens ? { tokens } : { prompt: values.prompt ?? defaults.prompt };
   progress(`loading model ${values.model ?? 'default'} and running the ${mode} forward pass`);
-  const trace = await traceModel(source, { ...input, decode, mode, offline: values.offline === true, progress });
+  const trace = await traceModel(source, { ...input, decode, mode, offline: values.offline === true, progress, ...(defaults.unembed ? { unembed: defaults.unembed } : {}) });
   const t = trace.engine.timings ?? {};
   const chosen = trace.decode!.chosen;
   progress(`  ${trace.config.name}: loaded in ${((t['load_ms'] ?? 0) / 1000).toFixed(1)} s, ${trace.tokens.length} tokens forward in ${((t['forward_ms'] ?? 0) / 1000).toFixed(2)} s; next token ${JSON.stringify(chosen.text)} (p = ${chosen.prob.toFixed(3)})`);
   return trace;
 }
+
 export * from './index.js';

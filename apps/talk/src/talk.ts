@@ -1,0 +1,185 @@
+/**
+ * The talk pipeline: trace (computed or saved) → poster drawing → slides → a reveal.js deck folder
+ * (or one self-contained HTML file) → optionally a PDF printed by headless Chromium. Everything is
+ * built beside the target under a temporary name and renamed into place only when all of it succeeded.
+ */
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { withPage } from '@vectorview/chromium';
+import { defaultModelDir } from '@vectorview/default-model';
+import { tokenizerForVocabulary, traceFromFlags, UsageError, type ForwardFlagValues } from '@vectorview/engine/node';
+import { renderPoster, type PosterOptions } from '@vectorview/renderer';
+import type { Trace } from '@vectorview/trace';
+import { checkTheme } from './assets.js';
+import { deckHtml, type DeckPage } from './deck.js';
+import { buildSlides, CANVAS } from './slides.js';
+
+/** The prompt drawn when none is given: the same sentence as the poster's default. */
+export const DEFAULT_PROMPT = 'The United States of America is a';
+/** Components of each d_model vector drawn (the renderer's default). */
+const COMPONENTS_DRAWN = 128;
+
+export interface TalkRequest extends ForwardFlagValues {
+  trace?: string | undefined;
+  out?: string | undefined;
+  pdf?: string | undefined;
+  'single-file'?: boolean | undefined;
+  theme?: string | undefined;
+  head?: string | undefined;
+  layer?: string | undefined;
+  'notes-in-pdf'?: boolean | undefined;
+}
+
+export interface TalkResult {
+  /** What was written, for the command's last line. */
+  readonly written: readonly { path: string; describe: string }[];
+  readonly slides: number;
+  readonly timings: Readonly<Record<string, number>>;
+}
+
+function wholeNumber(flag: string, raw: string | undefined, min: number, max: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${flag} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** Checks the flags that need no model, so bad input fails before any work. */
+export function checkRequest(request: TalkRequest): { theme: string; singleFile: boolean; out: string } {
+  const theme = checkTheme(request.theme);
+  if (request['notes-in-pdf'] && !request.pdf) throw new UsageError('--notes-in-pdf applies to --pdf; add --pdf FILE');
+  if (request.prompt !== undefined && request.prompt.trim() === '') throw new UsageError('the prompt is empty: give some text with --prompt or ids with --tokens');
+  if (request.out !== undefined && request.out.trim() === '') throw new UsageError('--out must name a folder (or an .html file with --single-file)');
+  if (request.pdf !== undefined && !/\.pdf$/i.test(request.pdf)) throw new UsageError(`--pdf must name a .pdf file, got ${JSON.stringify(request.pdf)}`);
+  if (request.trace !== undefined && !existsSync(request.trace)) throw new UsageError(`trace file ${request.trace} not found`);
+  if (request.model !== undefined && !request.model.startsWith('random:') && !existsSync(request.model)) throw new UsageError(`model ${request.model} not found: give a checkpoint directory, a .safetensors file, or random:NAME`);
+  const singleFile = request['single-file'] === true;
+  const out = request.out ?? 'talk';
+  if (!singleFile && /\.html?$/i.test(out)) throw new UsageError(`--out ${out} names a file: a deck is a folder; add --single-file for one HTML file`);
+  return { theme, singleFile, out };
+}
+
+/** Builds the deck in memory from a trace. */
+export async function buildDeck(trace: Trace, options: { theme: string; singleFile: boolean; head?: number | undefined; layer?: number | undefined }): Promise<DeckPage> {
+  const c = trace.config;
+  const tokenizer = tokenizerForVocabulary(c.n_vocab);
+  const posterOptions: PosterOptions = { tokenText: (id: number) => tokenizer.decode([id]) };
+  if (options.head !== undefined) posterOptions.head = options.head;
+  if (options.layer !== undefined) posterOptions.layer = options.layer;
+  const poster = await renderPoster(trace, posterOptions);
+  const stacks = buildSlides(trace, poster, {
+    head: options.head ?? 0,
+    layer: options.layer ?? 0,
+    componentsDrawn: COMPONENTS_DRAWN,
+  });
+  return deckHtml(trace, poster, stacks, { theme: options.theme, singleFile: options.singleFile });
+}
+
+/** A deck folder may replace an earlier deck, never anything else. */
+async function checkReplaceable(target: string, singleFile: boolean): Promise<void> {
+  let s;
+  try {
+    s = await stat(target);
+  } catch {
+    return;
+  }
+  if (singleFile && /\.html?$/i.test(target)) {
+    if (s.isDirectory()) throw new UsageError(`${target} is a folder; give --out a file name or another folder`);
+    return;
+  }
+  if (!s.isDirectory()) throw new UsageError(`${target} exists and is not a folder; choose another --out`);
+  const entries = (await readdir(target)).filter((e) => !e.startsWith('.'));
+  const deckLike = entries.every((e) => e === 'index.html' || e === 'reveal');
+  if (!deckLike) throw new UsageError(`${target} exists and is not a Vectorview deck (it holds ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''}); choose another --out`);
+}
+
+/** Prints a deck's index.html to PDF through reveal.js's print view, one page per slide. */
+export async function printDeck(indexHtml: string, options: { notes?: boolean } = {}): Promise<Uint8Array> {
+  return withPage(async (page) => {
+    await page.route('**/*', (route) => (route.request().url().startsWith('file:') ? route.continue() : route.abort()));
+    await page.setViewportSize({ width: CANVAS.width, height: CANVAS.height });
+    await page.goto(`${pathToFileURL(path.resolve(indexHtml)).href}?print-pdf${options.notes ? '&notes' : ''}`, { waitUntil: 'load' });
+    await page.waitForSelector('html[data-pdf-ready]', { state: 'attached', timeout: 120_000 });
+    await page.evaluate(() => document.fonts.ready);
+    return page.pdf({ preferCSSPageSize: true, printBackground: true });
+  });
+}
+
+/** Runs the whole command: nothing is written unless every output was built. */
+export async function makeTalk(request: TalkRequest, progress: (line: string) => void): Promise<TalkResult> {
+  const { theme, singleFile, out } = checkRequest(request);
+  const timings: Record<string, number> = {};
+  let start = performance.now();
+  const trace = await traceFromFlags(request, { model: defaultModelDir, prompt: DEFAULT_PROMPT }, progress);
+  timings['trace_ms'] = performance.now() - start;
+  const c = trace.config;
+  const head = wholeNumber('head', request.head, 0, c.n_head - 1);
+  const layer = wholeNumber('layer', request.layer, 0, c.n_layer - 1);
+  const fileTarget = singleFile && /\.html?$/i.test(out);
+  await checkReplaceable(out, singleFile);
+  if (request.pdf) await checkReplaceablePdf(request.pdf);
+
+  progress(`building the slides (${theme} theme${singleFile ? ', one file' : ''})`);
+  start = performance.now();
+  const deck = await buildDeck(trace, { theme, singleFile, head, layer });
+  timings['build_ms'] = performance.now() - start;
+  progress(`  ${deck.slides} slides, ${deck.fragments} fragments, ${(deck.html.length / 1e6).toFixed(1)} MB of HTML in ${seconds(timings['build_ms'])}`);
+
+  const target = path.resolve(out);
+  const parent = path.dirname(target);
+  await mkdir(parent, { recursive: true });
+  const temp = await mkdtemp(path.join(parent, `.${path.basename(target)}.tmp-`));
+  await chmod(temp, 0o755);
+  let pdfTemp: string | undefined;
+  try {
+    for (const file of deck.files) {
+      await mkdir(path.join(temp, path.dirname(file.path)), { recursive: true });
+      await writeFile(path.join(temp, file.path), file.data);
+    }
+    await writeFile(path.join(temp, 'index.html'), deck.html);
+    if (request.pdf) {
+      progress('printing the PDF with Chromium');
+      start = performance.now();
+      const pdf = await printDeck(path.join(temp, 'index.html'), { notes: request['notes-in-pdf'] === true });
+      timings['pdf_ms'] = performance.now() - start;
+      const pdfTarget = path.resolve(request.pdf);
+      await mkdir(path.dirname(pdfTarget), { recursive: true });
+      pdfTemp = `${pdfTarget}.tmp-${process.pid}`;
+      await writeFile(pdfTemp, pdf);
+      progress(`  ${(pdf.length / 1e6).toFixed(1)} MB in ${seconds(timings['pdf_ms'])}`);
+    }
+    // Everything is built: move it into place.
+    if (fileTarget) {
+      await rename(path.join(temp, 'index.html'), target);
+      await rm(temp, { recursive: true, force: true });
+    } else {
+      let old: string | undefined;
+      if (existsSync(target)) {
+        old = `${temp}-old`;
+        await rename(target, old);
+      }
+      await rename(temp, target);
+      if (old) await rm(old, { recursive: true, force: true });
+    }
+    if (pdfTemp) await rename(pdfTemp, path.resolve(request.pdf!));
+  } catch (error) {
+    await rm(temp, { recursive: true, force: true });
+    if (pdfTemp) await rm(pdfTemp, { force: true });
+    throw error;
+  }
+  const written = [{ path: fileTarget ? out : path.join(out, 'index.html'), describe: `${deck.slides} slides${singleFile ? ', self-contained' : ''}` }];
+  if (request.pdf) written.push({ path: request.pdf, describe: `PDF of ${deck.slides} slides${request['notes-in-pdf'] ? ' with notes pages' : ''}` });
+  return { written, slides: deck.slides, timings };
+}
+
+async function checkReplaceablePdf(file: string): Promise<void> {
+  try {
+    if ((await stat(file)).isDirectory()) throw new UsageError(`--pdf ${file} is a folder`);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+  }
+}

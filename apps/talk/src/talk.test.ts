@@ -1,0 +1,242 @@
+/**
+ * The talk end to end: one deck (random:tiny) built in beforeAll, opened from file:// in the system
+ * Chromium with the network blocked. Without a Chromium the browser tests are skipped, unless
+ * VECTORVIEW_REQUIRE_BROWSER=1, in which case they fail.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { findChromium, launchChromium, type Browser, type Page } from '@vectorview/chromium';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeTalk } from './talk.js';
+
+const run = promisify(execFile);
+const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const HAS_BROWSER = findChromium() !== undefined;
+const REQUIRE_BROWSER = process.env['VECTORVIEW_REQUIRE_BROWSER'] === '1';
+const browserIt = HAS_BROWSER || REQUIRE_BROWSER ? it : it.skip;
+
+let dir: string;
+let slides = 0;
+let browser: Browser | undefined;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'vectorview-talk-test-'));
+  const quiet = () => {};
+  const result = await makeTalk({ model: 'random:tiny', out: path.join(dir, 'deck'), ...(HAS_BROWSER ? { pdf: path.join(dir, 'talk.pdf') } : {}) }, quiet);
+  slides = result.slides;
+  await makeTalk({ model: 'random:tiny', out: path.join(dir, 'single', 'talk.html'), 'single-file': true, theme: 'black' }, quiet);
+  if (HAS_BROWSER || REQUIRE_BROWSER) browser = await launchChromium();
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+interface Opened {
+  readonly page: Page;
+  readonly failed: string[];
+  readonly errors: string[];
+}
+
+async function open(file: string): Promise<Opened> {
+  const page = await browser!.newPage({ viewport: { width: 1280, height: 720 } });
+  const failed: string[] = [];
+  const errors: string[] = [];
+  page.on('requestfailed', (r) => failed.push(r.url()));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.route('**/*', (route) => (route.request().url().startsWith('file:') ? route.continue() : route.abort()));
+  await page.goto(pathToFileURL(file).href);
+  await page.waitForFunction(() => (window as unknown as { Reveal?: { isReady(): boolean } }).Reveal?.isReady() === true, undefined, { timeout: 60_000 });
+  await page.evaluate(() => document.fonts.ready);
+  return { page, failed, errors };
+}
+
+/** Distinct colours and the share of pixels that differ from the most common one, decoded in the browser. */
+async function pixels(png: Buffer): Promise<{ colours: number; inked: number }> {
+  const page = await browser!.newPage();
+  try {
+    return await page.evaluate(async (b64) => {
+      const img = new Image();
+      img.src = `data:image/png;base64,${b64}`;
+      await img.decode();
+      const canvas = document.createElement('canvas');
+      canvas.width = img.width;
+      canvas.height = img.height;
+      const ctx = canvas.getContext('2d')!;
+      ctx.drawImage(img, 0, 0);
+      const data = ctx.getImageData(0, 0, img.width, img.height).data;
+      const counts = new Map<number, number>();
+      for (let i = 0; i < data.length; i += 4) {
+        const key = (data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!;
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
+      const top = Math.max(...counts.values());
+      const total = data.length / 4;
+      return { colours: counts.size, inked: (total - top) / total };
+    }, png.toString('base64'));
+  } finally {
+    await page.close();
+  }
+}
+
+type RevealApi = {
+  getTotalSlides(): number;
+  getSlides(): HTMLElement[];
+  getSlideNotes(slide?: HTMLElement): string;
+  getIndices(slide?: HTMLElement): { h: number; v: number };
+  slide(h: number, v?: number, f?: number): void;
+  nextFragment(): boolean;
+  configure(options: Record<string, unknown>): void;
+  getCurrentSlide(): HTMLElement;
+};
+
+describe('the deck folder', () => {
+  it('holds index.html and reveal.js files only, and loads nothing from the network', () => {
+    const deck = path.join(dir, 'deck');
+    expect(readdirSync(deck).sort()).toEqual(['index.html', 'reveal']);
+    const html = readFileSync(path.join(deck, 'index.html'), 'utf8');
+    for (const ref of html.matchAll(/<(?:script|link)[^>]*(?:src|href)="([^"]+)"/g)) {
+      expect(ref[1]).not.toMatch(/^(https?:)?\/\//);
+      expect(existsSync(path.join(deck, ref[1]!))).toBe(true);
+    }
+    expect(html).not.toMatch(/@import\s+(url\()?["']?(https?:)?\/\//);
+    const sections = html.match(/<section class="vv"/g)?.length ?? 0;
+    expect(sections).toBe(slides);
+    expect(html.match(/<aside class="notes">\s*<p>/g)?.length).toBe(slides);
+    // A vector is carried by auto-animate: the same data-id on two slides that both auto-animate.
+    const carried = [...html.matchAll(/data-id="(carry-[^"]+)"/g)].map((m) => m[1]);
+    expect(carried.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(carried).size).toBeLessThan(carried.length);
+  });
+
+  browserIt('opens from file:// offline: Reveal ready, every slide with notes, fragments advance', async () => {
+    const { page, failed, errors } = await open(path.join(dir, 'deck', 'index.html'));
+    try {
+      const state = await page.evaluate(() => {
+        const R = (window as unknown as { Reveal: RevealApi }).Reveal;
+        return { total: R.getTotalSlides(), notes: R.getSlides().map((s) => R.getSlideNotes(s)?.trim().length ?? 0) };
+      });
+      expect(state.total).toBe(slides);
+      expect(state.notes.every((n) => n > 40)).toBe(true);
+      const fragment = await page.evaluate(() => {
+        const R = (window as unknown as { Reveal: RevealApi }).Reveal;
+        const slide = R.getSlides().find((s) => s.querySelector('svg .fragment'))!;
+        const { h, v } = R.getIndices(slide);
+        R.slide(h, v, -1);
+        const advanced = R.nextFragment();
+        const first = slide.querySelector('[data-fragment-index="0"]')!;
+        return { advanced, visible: first.classList.contains('visible'), inSvg: first.closest('svg') !== null };
+      });
+      expect(fragment).toEqual({ advanced: true, visible: true, inSvg: true });
+      expect(failed).toEqual([]);
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 120_000);
+
+  browserIt('shows every slide inside its 16:9 frame, and three screenshots are not blank', async () => {
+    const { page, failed, errors } = await open(path.join(dir, 'deck', 'index.html'));
+    try {
+      await page.evaluate(() => (window as unknown as { Reveal: RevealApi }).Reveal.configure({ transition: 'none', backgroundTransition: 'none', autoAnimate: false }));
+      const outside = await page.evaluate(async () => {
+        const R = (window as unknown as { Reveal: RevealApi }).Reveal;
+        const problems: string[] = [];
+        for (const slide of R.getSlides()) {
+          const { h, v } = R.getIndices(slide);
+          R.slide(h, v);
+          await new Promise((r) => requestAnimationFrame(() => r(null)));
+          const frame = document.querySelector('.reveal .slides')!.getBoundingClientRect();
+          const ratio = frame.width / frame.height;
+          if (Math.abs(ratio - 16 / 9) > 0.01) problems.push(`frame ratio ${ratio}`);
+          for (const el of slide.querySelectorAll('svg.vv-drawing, .vv-carry, .vv-slide, h2, h3, p, li, td, th, .vv-rl, .vv-cl')) {
+            const b = el.getBoundingClientRect();
+            if (b.width === 0 && b.height === 0) continue;
+            if (b.left < frame.left - 1 || b.top < frame.top - 1 || b.right > frame.right + 1 || b.bottom > frame.bottom + 1) problems.push(`${slide.dataset['title']}: ${el.tagName}.${el.getAttribute('class') ?? ''} at ${Math.round(b.left)},${Math.round(b.top)}–${Math.round(b.right)},${Math.round(b.bottom)} outside ${Math.round(frame.right)}×${Math.round(frame.bottom)}`);
+          }
+        }
+        return problems;
+      });
+      expect(outside).toEqual([]);
+      const shots = await page.evaluate(() => {
+        const R = (window as unknown as { Reveal: RevealApi }).Reveal;
+        const all = R.getSlides();
+        const pick = [all[0]!, all.find((s) => s.dataset['stage'] === 'stage-attention-head')!, all[all.length - 1]!];
+        return pick.map((s) => R.getIndices(s));
+      });
+      for (const { h, v } of shots) {
+        await page.evaluate(({ h, v }) => (window as unknown as { Reveal: RevealApi }).Reveal.slide(h, v, 99), { h, v });
+        await page.waitForTimeout(100);
+        const { colours, inked } = await pixels(await page.screenshot());
+        expect(colours).toBeGreaterThan(30);
+        expect(inked).toBeGreaterThan(0.02);
+      }
+      expect(failed).toEqual([]);
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 180_000);
+
+  browserIt('prints a PDF with one page per slide', () => {
+    const pdf = readFileSync(path.join(dir, 'talk.pdf')).toString('latin1');
+    expect(pdf.startsWith('%PDF')).toBe(true);
+    expect(pdf.match(/\/Type\s*\/Page(?![s\w])/g)?.length).toBe(slides);
+  });
+});
+
+describe('--single-file', () => {
+  it('writes one HTML file and nothing else', () => {
+    expect(readdirSync(path.join(dir, 'single'))).toEqual(['talk.html']);
+  });
+
+  browserIt('opens the same way with no other file present', async () => {
+    const { page, failed, errors } = await open(path.join(dir, 'single', 'talk.html'));
+    try {
+      const total = await page.evaluate(() => (window as unknown as { Reveal: RevealApi }).Reveal.getTotalSlides());
+      expect(total).toBe(slides);
+      const requests = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name));
+      expect(requests).toEqual([]);
+      expect(failed).toEqual([]);
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 120_000);
+});
+
+describe('bad input', () => {
+  const cases: [string, string[]][] = [
+    ['an unknown theme', ['--model', 'random:tiny', '--theme', 'nope']],
+    ['a missing trace file', ['--trace', 'missing.safetensors']],
+    ['an empty prompt', ['--model', 'random:tiny', '--prompt', '']],
+  ];
+  it.each(cases)('%s: one line on stderr, exit ≠ 0, no output folder', async (_name, args) => {
+    const out = path.join(dir, `bad-${args[args.length - 2]!.slice(2)}`);
+    const result = await run(process.execPath, [CLI, ...args, '--out', out], { cwd: dir }).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }),
+    );
+    expect(result.code).not.toBe(0);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^vectorview-talk: /);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.startsWith('.bad-'))).toEqual([]);
+  }, 60_000);
+
+  it('names the valid themes', async () => {
+    const e = await run(process.execPath, [CLI, '--theme', 'nope', '--out', path.join(dir, 'bad-theme2')]).catch((err: { stderr: string }) => err);
+    expect((e as { stderr: string }).stderr).toMatch(/white.*simple|simple.*white/);
+  });
+});

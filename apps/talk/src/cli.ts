@@ -24,6 +24,8 @@ await runCommand('vectorview-talk', async (argv) => {
     return;
   }
   const request: TalkRequest = { ...flags };
-  const result = await makeTalk(request, (line) => process.stderr.write(`${line}\n`));
+  // Progress goes to a terminal only: piped or scripted runs see one line, success or error.
+  const verbose = process.stderr.isTTY === true || process.env['VECTORVIEW_VERBOSE'] === '1';
+  const result = await makeTalk(request, (line) => (verbose ? process.stderr.write(`${line}\n`) : undefined));
   process.stderr.write(`wrote ${result.written.map((o) => `${o.path} (${o.describe})`).join(', ')}\n`);
 });

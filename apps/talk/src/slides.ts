@@ -490,7 +490,7 @@ function closingSlide(trace: Trace, values: Record<string, string | number>): Sl
   const decode = trace.decode;
   const tok = tokenizerForVocabulary(trace.config.n_vocab);
   const text = (id: number) => tok.decode([id]);
-  let body = '';
+  let body: string;
   if (decode) {
     const chosen = decode.chosen;
     const listed = decode.candidates.slice(0, 10).map((c, i) => ({ c, rank: i + 1 }));

@@ -104,14 +104,22 @@ const FACES: readonly { weight: Weight; italic: boolean }[] = [
 
 let fontCss: string | undefined;
 
-/** @font-face rules with the WOFF2 subsets as data URIs. */
-export function embeddedFontCss(): string {
-  if (fontCss !== undefined) return fontCss;
+export interface EmbedOptions {
+  /** Unicode subsets to embed (default latin, latin-ext, greek). */
+  readonly subsets?: readonly (typeof SUBSETS)[number][];
+  /** Faces to embed (default regular, italic, semibold, bold). */
+  readonly faces?: readonly { weight: Weight; italic: boolean }[];
+}
+
+/** @font-face rules with the WOFF2 subsets as data URIs (all faces and subsets unless narrowed). */
+export function embeddedFontCss(options: EmbedOptions = {}): string {
+  const everything = options.subsets === undefined && options.faces === undefined;
+  if (everything && fontCss !== undefined) return fontCss;
   const dir = packageDir('@fontsource/inter');
   const ranges = JSON.parse(readFileSync(join(dir, 'unicode.json'), 'utf8')) as Record<string, string>;
   const rules: string[] = [];
-  for (const face of FACES) {
-    for (const subset of SUBSETS) {
+  for (const face of options.faces ?? FACES) {
+    for (const subset of options.subsets ?? SUBSETS) {
       const file = join(dir, 'files', `inter-${subset}-${face.weight}-${face.italic ? 'italic' : 'normal'}.woff2`);
       const data = readFileSync(file).toString('base64');
       rules.push(
@@ -120,6 +128,7 @@ export function embeddedFontCss(): string {
       );
     }
   }
-  fontCss = rules.join('\n');
-  return fontCss;
+  const css = rules.join('\n');
+  if (everything) fontCss = css;
+  return css;
 }

@@ -236,3 +236,4 @@ export function frameStage(poster: Poster, id: string, padding = 24): string {
   );
 }
 export { fontFiles } from './fonts.js';
+export { renderFlowDiagram, type FlowDiagram, type FlowEdge, type FlowNode, type FlowNodeKind } from './flow.js';

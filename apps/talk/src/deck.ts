@@ -37,7 +37,7 @@ const TALK_CSS = `
 .reveal .vv-filter{width:1500px}
 .reveal .vv-bar{white-space:nowrap;font-variant-numeric:tabular-nums}
 .reveal .vv-bar span{display:inline-block;height:18px;background:#0a6d80;border-radius:3px;vertical-align:middle;margin-right:10px}
-.reveal .vv-html{padding:40px 56px;width:1700px;height:900px;box-sizing:border-box}
+.reveal .vv-html{padding:40px 56px;width:1700px;min-height:860px;box-sizing:border-box}
 .reveal .vv-closing{display:flex;gap:56px;width:100%;align-items:flex-start}
 .reveal .vv-closing h2{font-size:60px}
 .reveal .vv-closing h3{font-size:36px}

@@ -485,6 +485,15 @@ function filterSlides(trace: Trace, d: StageDrawing, values: Record<string, stri
   return slides;
 }
 
+/** The end of a long text, cut at a word where possible. */
+function tail(text: string, max: number): string {
+  const chars = [...text];
+  if (chars.length <= max) return text;
+  const cut = chars.slice(chars.length - max).join('');
+  const space = cut.indexOf(' ');
+  return `…${space > 0 && space < 20 ? cut.slice(space) : cut}`;
+}
+
 /** The closing slide: the prediction with its candidates, and the works cited. */
 function closingSlide(trace: Trace, values: Record<string, string | number>): Slide {
   const decode = trace.decode;
@@ -510,7 +519,7 @@ function closingSlide(trace: Trace, values: Record<string, string | number>): Sl
     const s = decode.settings;
     const how = s.strategy === 'greedy' ? 'greedy decoding (argmax)' : `sampling with T = ${s.temperature}, top-k ${s.top_k || 'off'}, top-p ${s.top_p < 1 ? s.top_p : 'off'}, seed ${s.seed}`;
     body =
-      `<p class="vv-lead">After “${escapeHtml(trace.prompt)}”, ${escapeHtml(trace.config.name)} continues with <span class="vv-pick">${escapeHtml(JSON.stringify(text(chosen.id)))}</span> <span class="vv-muted">(id ${chosen.id}, p = ${chosen.prob.toFixed(3)}, ${escapeHtml(how)})</span></p>` +
+      `<p class="vv-lead">After “${escapeHtml(tail(trace.prompt, 90))}”, ${escapeHtml(trace.config.name)} continues with <span class="vv-pick">${escapeHtml(JSON.stringify(text(chosen.id)))}</span> <span class="vv-muted">(id ${chosen.id}, p = ${chosen.prob.toFixed(3)}, ${escapeHtml(how)})</span></p>` +
       `<table class="vv-table vv-candidates"><thead><tr><th>#</th><th>token</th><th class="num">id</th><th class="num">logit</th><th>probability</th></tr></thead><tbody>` +
       listed
         .map(

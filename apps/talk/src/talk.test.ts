@@ -30,7 +30,6 @@ beforeAll(async () => {
   const result = await makeTalk({ model: 'random:tiny', out: path.join(dir, 'deck'), ...(HAS_BROWSER ? { pdf: path.join(dir, 'talk.pdf') } : {}) }, quiet);
   slides = result.slides;
   await makeTalk({ model: 'random:tiny', out: path.join(dir, 'single', 'talk.html'), 'single-file': true, theme: 'black' }, quiet);
-  if (HAS_BROWSER || REQUIRE_BROWSER) browser = await launchChromium();
 }, 240_000);
 
 afterAll(async () => {
@@ -44,8 +43,14 @@ interface Opened {
   readonly errors: string[];
 }
 
+/** The browser, launched on first use (a missing Chromium fails only the tests that need it). */
+async function chromium(): Promise<Browser> {
+  browser ??= await launchChromium();
+  return browser;
+}
+
 async function open(file: string): Promise<Opened> {
-  const page = await browser!.newPage({ viewport: { width: 1280, height: 720 } });
+  const page = await (await chromium()).newPage({ viewport: { width: 1280, height: 720 } });
   const failed: string[] = [];
   const errors: string[] = [];
   page.on('requestfailed', (r) => failed.push(r.url()));
@@ -62,7 +67,7 @@ async function open(file: string): Promise<Opened> {
 
 /** Distinct colours and the share of pixels that differ from the most common one, decoded in the browser. */
 async function pixels(png: Buffer): Promise<{ colours: number; inked: number }> {
-  const page = await browser!.newPage();
+  const page = await (await chromium()).newPage();
   try {
     return await page.evaluate(async (b64) => {
       const img = new Image();
@@ -161,7 +166,11 @@ describe('the deck folder', () => {
           for (const el of slide.querySelectorAll('svg.vv-drawing, .vv-carry, .vv-slide, h2, h3, p, li, td, th, .vv-rl, .vv-cl')) {
             const b = el.getBoundingClientRect();
             if (b.width === 0 && b.height === 0) continue;
-            if (b.left < frame.left - 1 || b.top < frame.top - 1 || b.right > frame.right + 1 || b.bottom > frame.bottom + 1) problems.push(`${slide.dataset['title']}: ${el.tagName}.${el.getAttribute('class') ?? ''} at ${Math.round(b.left)},${Math.round(b.top)}–${Math.round(b.right)},${Math.round(b.bottom)} outside ${Math.round(frame.right)}×${Math.round(frame.bottom)}`);
+            const where = `${slide.dataset['title']}: ${el.tagName}.${el.getAttribute('class') ?? ''} at ${Math.round(b.left)},${Math.round(b.top)}–${Math.round(b.right)},${Math.round(b.bottom)}`;
+            if (b.left < frame.left - 1 || b.top < frame.top - 1 || b.right > frame.right + 1 || b.bottom > frame.bottom + 1) problems.push(`${where} outside the slide`);
+            // …and inside the white card that holds the slide's content.
+            const card = el.closest('.vv-slide')?.getBoundingClientRect();
+            if (card && (b.left < card.left - 2 || b.top < card.top - 2 || b.right > card.right + 2 || b.bottom > card.bottom + 2)) problems.push(`${where} outside its card`);
           }
         }
         return problems;

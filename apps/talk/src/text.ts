@@ -14,6 +14,8 @@ const SYMBOLS: Record<string, string> = {
   odot: '⊙', in: '∈', infty: '∞', ldots: '…', dots: '…', cdots: '⋯', quad: ' ', qquad: '  ', mid: '|', lvert: '|', rvert: '|', langle: '⟨', rangle: '⟩', prime: '′', pm: '±',
 };
 
+const ARGUMENTS: Record<string, number> = { text: 1, mathrm: 1, operatorname: 1, mathbf: 1, boldsymbol: 1, textbf: 1, mathit: 1, sqrt: 1, hat: 1, tilde: 1, bar: 1, vec: 1, frac: 2, tfrac: 2, dfrac: 2 };
+
 /** Reads one TeX argument: a {group} or a single token. */
 function argument(tex: string, at: number): [string, number] {
   while (tex[at] === ' ') at++;
@@ -27,7 +29,10 @@ function argument(tex: string, at: number): [string, number] {
   }
   if (tex[at] === '\\') {
     const m = /^\\([a-zA-Z]+|.)/.exec(tex.slice(at));
-    return [m ? m[0] : '\\', at + (m ? m[0].length : 1)];
+    let end = at + (m ? m[0].length : 1);
+    // A command with arguments (\text{…}, \frac{…}{…}) is one argument as a whole.
+    for (let k = ARGUMENTS[m?.[1] ?? ''] ?? 0; k > 0; k--) end = argument(tex, end)[1];
+    return [tex.slice(at, end), end];
   }
   return [tex[at] ?? '', at + 1];
 }

@@ -97,13 +97,13 @@ async function poster() {
 async function talk() {
   let benchTalk;
   try {
-    ({ benchTalk } = await import('@vectorview/talk/bench'));
+    ({ benchTalk } = await import('@vectorview/talk'));
   } catch {
     console.log('\n## talk: not built');
     return;
   }
-  const { buildMs } = await benchTalk();
-  console.log(`\n## talk: random:gpt2, 16 tokens\ndeck build: ${ms(buildMs)} (target ≤ 5 s)`);
+  const { buildMs, slides, htmlBytes } = await benchTalk({ model: 'random:gpt2', tokens: 16 });
+  console.log(`\n## talk: random:gpt2, 16 tokens\ndeck build: ${ms(buildMs)} (target ≤ 5 s), ${slides} slides, ${(htmlBytes / 1e6).toFixed(1)} MB of HTML`);
 }
 
 async function xl() {

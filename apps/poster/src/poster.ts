@@ -1,13 +1,12 @@
 /** The poster pipeline: trace (computed or saved) → SVG → optional PDF (Chromium) and PNG (resvg). */
 import { Resvg } from '@resvg/resvg-js';
 import { svgToPdf } from '@vectorview/chromium';
-import { defaultModelDir } from '@vectorview/default-model';
-import { tokenizerForVocabulary, traceFromFlags, UsageError, type ForwardFlagValues } from '@vectorview/engine/node';
+import { defaultModelDir, defaultPrompt } from '@vectorview/default-model';
+import { tokenizerForVocabulary, traceFromFlags, UsageError, wholeNumberFlag, type ForwardFlagValues } from '@vectorview/engine/node';
 import { fontFiles, renderPoster, type Poster, type PosterOptions, type PosterSize } from '@vectorview/renderer';
 import { encodeTrace } from '@vectorview/trace';
 
 export const POSTER_SIZES: readonly PosterSize[] = ['A0', 'A1', 'A2', '24x36in', '36x48in', 'web'];
-export const DEFAULT_PROMPT = 'The United States of America is a';
 
 export interface PosterRequest extends ForwardFlagValues {
   trace?: string | undefined;
@@ -30,12 +29,6 @@ export interface Output {
   readonly describe: string;
 }
 
-function wholeNumber(flag: string, raw: string | undefined, min: number, max: number): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${flag} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
-  return n;
-}
 
 const megabytes = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 
@@ -60,8 +53,8 @@ export function posterToPng(poster: Poster, dpi: number): { png: Uint8Array; wid
 export async function makePoster(request: PosterRequest, progress: (line: string) => void): Promise<Output[]> {
   const size = (request.size ?? 'A0') as PosterSize;
   if (!POSTER_SIZES.includes(size)) throw new UsageError(`--size must be one of ${POSTER_SIZES.join(', ')}, got ${JSON.stringify(request.size)}`);
-  const dpi = wholeNumber('dpi', request.dpi, 10, 1200) ?? 96;
-  const trace = await traceFromFlags(request, { model: defaultModelDir, prompt: DEFAULT_PROMPT }, progress);
+  const dpi = wholeNumberFlag('dpi', request.dpi, 10, 1200) ?? 96;
+  const trace = await traceFromFlags(request, { model: defaultModelDir, prompt: defaultPrompt }, progress);
   const c = trace.config;
   const options: PosterOptions = {
     size,
@@ -72,9 +65,9 @@ export async function makePoster(request: PosterRequest, progress: (line: string
       return (id: number) => tokenizer.decode([id]);
     })(),
   };
-  const head = wholeNumber('head', request.head, 0, c.n_head - 1);
-  const layer = wholeNumber('layer', request.layer, 0, c.n_layer - 1);
-  const components = wholeNumber('components', request.components, 1, c.d_model);
+  const head = wholeNumberFlag('head', request.head, 0, c.n_head - 1);
+  const layer = wholeNumberFlag('layer', request.layer, 0, c.n_layer - 1);
+  const components = wholeNumberFlag('components', request.components, 1, c.d_model);
   if (head !== undefined) options.head = head;
   if (layer !== undefined) options.layer = layer;
   if (components !== undefined) options.componentsDrawn = components;

@@ -6,8 +6,8 @@
  */
 import { fillTemplate, SOURCES, stageContent, STAGE_IDS, type StageId } from '@vectorview/content';
 import { tokenizerForVocabulary } from '@vectorview/engine/node';
-import { frameStage, type Poster, type StageBox } from '@vectorview/renderer';
-import { DEFAULT_DECODE, filterLogits, parameterCounts, softmax, type DecodeRecord, type Trace } from '@vectorview/trace';
+import { frameStage, groupAt, templateValues, type Poster, type StageBox } from '@vectorview/renderer';
+import { DEFAULT_DECODE, filterLogits, softmax, type DecodeRecord, type Trace } from '@vectorview/trace';
 import { bands, pruneLeaves, scanSvg, type Band, type Box, type Leaf, type Scan } from './geometry.js';
 import { escapeHtml, inlineMarkdown, markdownToHtml } from './text.js';
 
@@ -44,42 +44,6 @@ export interface SlideOptions {
   readonly head: number;
   readonly layer: number;
   readonly componentsDrawn: number;
-}
-
-/** The values of the content's {{placeholders}} for this trace (see packages/content/README.md). */
-export function templateValues(trace: Trace, dDrawn: number): Record<string, string | number> {
-  const c = trace.config;
-  const p = parameterCounts(c);
-  const percent = (part: number) => `${Math.round((100 * part) / p.total)}%`;
-  return {
-    model_name: c.name,
-    n_vocab: c.n_vocab,
-    n_context: c.n_context,
-    d_model: c.d_model,
-    n_head: c.n_head,
-    d_head: c.d_head,
-    d_mlp: c.d_mlp,
-    n_layer: c.n_layer,
-    n_tokens: trace.tokens.length,
-    params_total: p.total,
-    params_embedding: p.embedding,
-    params_embedding_share: percent(p.embedding),
-    params_mlp_share: percent(p.mlp),
-    params_attention_share: percent(p.attention),
-    d_drawn: dDrawn,
-  };
-}
-
-/** The element starting at `start` (a `<g …>`) up to its matching `</g>`. */
-export function groupAt(svg: string, start: number): string {
-  const re = /<g[\s>]|<\/g>/g;
-  re.lastIndex = start;
-  let depth = 0;
-  for (let m = re.exec(svg); m; m = re.exec(svg)) {
-    depth += m[0] === '</g>' ? -1 : 1;
-    if (depth === 0) return svg.slice(start, m.index + 4);
-  }
-  throw new Error('unbalanced <g> in the renderer output');
 }
 
 /** One stage of the poster, ready to crop. */

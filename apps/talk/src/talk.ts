@@ -8,8 +8,8 @@ import { chmod, mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from 'nod
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { withPage } from '@vectorview/chromium';
-import { defaultModelDir } from '@vectorview/default-model';
-import { tokenizerForVocabulary, traceFromFlags, UsageError, type ForwardFlagValues } from '@vectorview/engine/node';
+import { defaultModelDir, defaultPrompt } from '@vectorview/default-model';
+import { tokenizerForVocabulary, traceFromFlags, UsageError, wholeNumberFlag, type ForwardFlagValues } from '@vectorview/engine/node';
 import { renderPoster, type PosterOptions } from '@vectorview/renderer';
 import type { Trace } from '@vectorview/trace';
 import { checkTheme } from './assets.js';
@@ -17,7 +17,6 @@ import { deckHtml, type DeckPage } from './deck.js';
 import { buildSlides, CANVAS } from './slides.js';
 
 /** The prompt drawn when none is given: the same sentence as the poster's default. */
-export const DEFAULT_PROMPT = 'The United States of America is a';
 /** Components of each d_model vector drawn (the renderer's default). */
 const COMPONENTS_DRAWN = 128;
 
@@ -39,12 +38,6 @@ export interface TalkResult {
   readonly timings: Readonly<Record<string, number>>;
 }
 
-function wholeNumber(flag: string, raw: string | undefined, min: number, max: number): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (raw.trim() === '' || !Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${flag} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
-  return n;
-}
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
@@ -56,7 +49,6 @@ export function checkRequest(request: TalkRequest): { theme: string; singleFile:
   if (request.out !== undefined && request.out.trim() === '') throw new UsageError('--out must name a folder (or an .html file with --single-file)');
   if (request.pdf !== undefined && !/\.pdf$/i.test(request.pdf)) throw new UsageError(`--pdf must name a .pdf file, got ${JSON.stringify(request.pdf)}`);
   if (request.trace !== undefined && !existsSync(request.trace)) throw new UsageError(`trace file ${request.trace} not found`);
-  if (request.model !== undefined && !request.model.startsWith('random:') && !existsSync(request.model)) throw new UsageError(`model ${request.model} not found: give a checkpoint directory, a .safetensors file, or random:NAME`);
   const singleFile = request['single-file'] === true;
   const out = request.out ?? 'talk';
   if (!singleFile && /\.html?$/i.test(out)) throw new UsageError(`--out ${out} names a file: a deck is a folder; add --single-file for one HTML file`);
@@ -114,11 +106,11 @@ export async function makeTalk(request: TalkRequest, progress: (line: string) =>
   const { theme, singleFile, out } = checkRequest(request);
   const timings: Record<string, number> = {};
   let start = performance.now();
-  const trace = await traceFromFlags(request, { model: defaultModelDir, prompt: DEFAULT_PROMPT }, progress);
+  const trace = await traceFromFlags(request, { model: defaultModelDir, prompt: defaultPrompt }, progress);
   timings['trace_ms'] = performance.now() - start;
   const c = trace.config;
-  const head = wholeNumber('head', request.head, 0, c.n_head - 1);
-  const layer = wholeNumber('layer', request.layer, 0, c.n_layer - 1);
+  const head = wholeNumberFlag('head', request.head, 0, c.n_head - 1);
+  const layer = wholeNumberFlag('layer', request.layer, 0, c.n_layer - 1);
   const fileTarget = singleFile && /\.html?$/i.test(out);
   await checkReplaceable(out, singleFile);
   if (request.pdf) await checkReplaceablePdf(request.pdf);

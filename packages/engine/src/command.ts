@@ -52,6 +52,11 @@ function number(flag: string, raw: string | undefined, check: (n: number) => boo
   return n;
 }
 
+/** A whole-number flag within [min, max], or undefined when the flag is absent. */
+export function wholeNumberFlag(flag: string, raw: string | undefined, min: number, max: number): number | undefined {
+  return number(flag, raw, (n) => Number.isInteger(n) && n >= min && n <= max, `a whole number from ${min} to ${max}`);
+}
+
 export interface ForwardFlagValues {
   model?: string | undefined;
   prompt?: string | undefined;

@@ -202,7 +202,7 @@ export async function renderPoster(trace: Trace, options: PosterOptions = {}): P
 const round3 = (v: number) => Math.round(v * 1000) / 1000;
 
 /** The element starting at `start` (a `<g …>`), up to its matching `</g>`. */
-function groupAt(svg: string, start: number): string {
+export function groupAt(svg: string, start: number): string {
   const re = /<g[\s>]|<\/g>/g;
   re.lastIndex = start;
   let depth = 0;
@@ -237,3 +237,4 @@ export function frameStage(poster: Poster, id: string, padding = 24): string {
 }
 export { fontFiles } from './fonts.js';
 export { renderFlowDiagram, type FlowDiagram, type FlowEdge, type FlowNode, type FlowNodeKind } from './flow.js';
+export { templateValues } from './annotations.js';

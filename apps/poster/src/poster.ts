@@ -62,7 +62,7 @@ export async function makePoster(request: PosterRequest, progress: (line: string
     allLayers: request['all-layers'] ?? false,
     tokenText: (() => {
       const tokenizer = tokenizerForVocabulary(c.n_vocab);
-      return (id: number) => tokenizer.decode([id]);
+      return (id: number) => tokenizer.readable(id);
     })(),
   };
   const head = wholeNumberFlag('head', request.head, 0, c.n_head - 1);

@@ -373,7 +373,7 @@ function filterViews(trace: Trace): FilterView[] {
   const probsP = softmax(afterP.scores);
   const order = [...logits.keys()].sort((a, b) => logits[b]! - logits[a]! || a - b).slice(0, 8);
   const tok = tokenizerForVocabulary(trace.config.n_vocab);
-  const show = (id: number) => JSON.stringify(tok.decode([id]));
+  const show = (id: number) => JSON.stringify(tok.readable(id));
   const nf = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : '−∞');
   let cumulative = 0;
   const cum = order.map((id) => (cumulative += probsK[id]!));
@@ -462,7 +462,7 @@ function tail(text: string, max: number): string {
 function closingSlide(trace: Trace, values: Record<string, string | number>): Slide {
   const decode = trace.decode;
   const tok = tokenizerForVocabulary(trace.config.n_vocab);
-  const text = (id: number) => tok.decode([id]);
+  const text = (id: number) => tok.readable(id);
   let body: string;
   if (decode) {
     const chosen = decode.chosen;

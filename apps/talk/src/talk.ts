@@ -59,7 +59,7 @@ export function checkRequest(request: TalkRequest): { theme: string; singleFile:
 export async function buildDeck(trace: Trace, options: { theme: string; singleFile: boolean; head?: number | undefined; layer?: number | undefined }): Promise<DeckPage> {
   const c = trace.config;
   const tokenizer = tokenizerForVocabulary(c.n_vocab);
-  const posterOptions: PosterOptions = { tokenText: (id: number) => tokenizer.decode([id]) };
+  const posterOptions: PosterOptions = { tokenText: (id: number) => tokenizer.readable(id) };
   if (options.head !== undefined) posterOptions.head = options.head;
   if (options.layer !== undefined) posterOptions.layer = options.layer;
   const poster = await renderPoster(trace, posterOptions);

@@ -31,6 +31,13 @@ describe('gpt2Tokenizer', () => {
     expect(tokenizer.display(tokenizer.encode('\n')[0]!)).toBe('Ċ');
   });
 
+  it('shows a token that is part of a UTF-8 character in display form rather than as �', () => {
+    const [first] = tokenizer.encode('🤖');
+    expect(tokenizer.decode([first!])).toContain('\uFFFD');
+    expect(tokenizer.readable(first!)).toBe(tokenizer.display(first!));
+    expect(tokenizer.readable(tokenizer.encode(' tokens')[0]!)).toBe(' tokens');
+  });
+
   it('treats <|endoftext|> as the special token', () => {
     expect(tokenizer.encode('a<|endoftext|>b')).toEqual([64, 50256, 65]);
     expect(tokenizer.info(50256).display).toBe('<|endoftext|>');

@@ -25,6 +25,8 @@ export interface Tokenizer {
   bytesOf(id: number): Uint8Array;
   /** GPT-2's printable form of a token: bytes mapped to visible characters ("Ġ" for a space). */
   display(id: number): string;
+  /** The token's text, or its display form when its bytes are only part of a UTF-8 character. */
+  readable(id: number): string;
   info(id: number): TokenInfo;
 }
 
@@ -132,6 +134,10 @@ export function gpt2Tokenizer(options: { merges?: number } = {}): Tokenizer {
     bytesOf,
     display(id) {
       return id === endOfText ? END_OF_TEXT : showBytes(latin1(bytesOf(id)));
+    },
+    readable(id) {
+      const text = new TextDecoder().decode(bytesOf(id));
+      return text.includes('\uFFFD') ? this.display(id) : text;
     },
     info(id) {
       const bytes = bytesOf(id);

@@ -69,6 +69,8 @@ export function packedFiles(dir) {
 export function checkDependencies() {
   const problems = [];
   for (const { dir, pkg } of workspaces()) {
+    // Private workspaces without a command are never packed (repository tests): nothing to check.
+    if (pkg.private && !pkg.bin) continue;
     const rel = path.relative(root, dir);
     const declared = new Set([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})]);
     const used = new Set();

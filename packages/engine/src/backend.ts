@@ -1,6 +1,8 @@
 /** Chooses the tfjs backend: wasm (about 30× the pure-JS cpu backend here), cpu as the fallback. */
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+// Importing a value (not a bare `import '…'`) registers the cpu backend without the import being
+// copied into backend.d.ts, so the published types never pull in tfjs's own typings.
+import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 
 export type BackendName = 'wasm' | 'cpu';
@@ -30,3 +32,6 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
   await tf.ready();
   return 'cpu';
 }
+
+/** The version of the registered cpu backend (also keeps its registering import in the build). */
+export const CPU_BACKEND_VERSION: string = version_cpu;

@@ -3,6 +3,7 @@
  * Pure string building in Node (no DOM, nothing global); deterministic for a given trace and options.
  */
 import { createRequire } from 'node:module';
+import { STAGE_IDS } from '@vectorview/content';
 import type { Trace } from '@vectorview/trace';
 import { createContext, type Ctx, type ResolvedOptions } from './context.js';
 import { embeddedFontCss, FONT_FAMILY } from './fonts.js';
@@ -56,25 +57,8 @@ export interface Poster {
   stages: StageBox[];
 }
 
-export const POSTER_STAGE_IDS: readonly string[] = Object.freeze([
-  'stage-title',
-  'stage-tokenizer',
-  'stage-embedding',
-  'stage-positional',
-  'stage-input-embeddings',
-  'stage-residual',
-  'stage-layernorm',
-  'stage-attention',
-  'stage-attention-head',
-  'stage-qk-circuit',
-  'stage-ov-circuit',
-  'stage-mlp',
-  'stage-layers',
-  'stage-unembed',
-  'stage-decoding',
-  'stage-legend',
-  'stage-terminology',
-]);
+/** The poster's stages in reading order: the same ids as the annotation content. */
+export const POSTER_STAGE_IDS: readonly string[] = STAGE_IDS;
 
 const STAGES: Record<string, (ctx: Ctx) => Block> = {
   'stage-title': titleStage,

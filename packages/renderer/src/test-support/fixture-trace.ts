@@ -1,3 +1,4 @@
+import { randomLcg, randomNormal } from 'd3-random';
 /**
  * Test traces: the tiny random-weight GPT-2 fixture (real HuggingFace activations, real vocabulary)
  * and a synthetic GPT-2-124M-shaped trace of seeded random values for the size check.
@@ -58,27 +59,11 @@ export function fixtureTrace(index = 2): Trace {
   });
 }
 
-/** Seeded PRNG (mulberry32) and an approximately normal draw. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A GPT-2-124M-shaped trace (d_model 768, 12 heads, 12 layers, 50,257 vocab) with seeded random values. */
 export function syntheticTrace(nTokens = 16, seed = 1): Trace {
   const config: ModelConfig = normalizeConfig({ n_vocab: 50257, n_context: 1024, d_model: 768, n_head: 12, n_layer: 12, name: 'gpt2 (synthetic values)' });
-  const r = rng(seed);
-  const normal = () => {
-    let s = 0;
-    for (let i = 0; i < 4; i++) s += r();
-    return (s - 2) * 1.7;
-  };
+  const uniform = randomLcg(seed);
+  const normal = randomNormal.source(uniform)();
   const tensors = new Map<string, Tensor>();
   const fill = (shape: number[], scale = 1) => {
     const size = shape.reduce((a, b) => a * b, 1);
@@ -127,7 +112,7 @@ export function syntheticTrace(nTokens = 16, seed = 1): Trace {
   tensors.set('ln_final.hook_normalized', fill([P, D]));
   tensors.set('ln_final.hook_scale', fill([P, 1]));
   tensors.set('logits', fill([1, V], 3));
-  const ids = Array.from({ length: P }, () => Math.floor(r() * 50000));
+  const ids = Array.from({ length: P }, () => Math.floor(uniform() * 50000));
   tensors.set('tokens', { shape: [P], data: Int32Array.from(ids) });
   const tokens = ids.map(tokenInfo);
   return createTrace({ config, tokens, tensors, logitPositions: [P - 1], prompt: tokens.map((t) => t.text).join(''), created: '2025-01-01T00:00:00.000Z' });

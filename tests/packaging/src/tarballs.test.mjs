@@ -60,6 +60,12 @@ describe('tarballs', () => {
     for (const target of targets.filter(Boolean)) expect(info.files, `${dir} points at ${target}`).toContain(path.posix.normalize(target));
   });
 
+  test('the default model ships its HuggingFace files', () => {
+    const files = packed.get('packages/default-model')?.files ?? [];
+    expect(files, 'packages/default-model/model/ is empty: the model has not been exported yet').toEqual(expect.arrayContaining(['model/config.json', 'model/model.safetensors']));
+    expect(files.filter((f) => /training|checkpoints/.test(f))).toEqual([]);
+  });
+
   test.each(PUBLIC_PACKAGES)('%s has a package.json fit to publish', (dir) => {
     const pkg = readJson(path.join(ROOT, dir, 'package.json'));
     expect(pkg.name).toMatch(/^@vectorview\/[a-z-]+$/);

@@ -59,6 +59,10 @@ async function engine() {
     console.log(`| ${n} | ${ms(vec)} | ${ms(bat)} | ${(vec / bat).toFixed(2)}× | ${rate.toFixed(1)} | ${((100 * rate) / gflops).toFixed(0)}% |`);
   }
   model.dispose();
+  await tf.setBackend('cpu');
+  const cpuGflops = matmulGflops();
+  await initNodeBackend();
+  console.log(`cpu backend matmul: ${cpuGflops.toFixed(2)} GFLOP/s, so wasm is ${(gflops / cpuGflops).toFixed(0)}× faster here`);
   console.log(`peak RSS so far: ${mib(process.resourceUsage().maxRSS * 1024)}; targets: vector-wise ≤ 1.5× batched at 16 tokens, batched ≥ 30% of matmul`);
 }
 

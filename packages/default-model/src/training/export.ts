@@ -17,6 +17,8 @@ export function hfConfig(c: GptConfig, info: ExportInfo): Record<string, unknown
   const endOfText = 256 + merges;
   return {
     architectures: ['GPT2LMHeadModel'],
+    // Not an HF field: the name Vectorview's loader shows for the model.
+    name,
     model_type: 'gpt2',
     vocab_size: c.vocabSize,
     n_positions: c.nPositions,

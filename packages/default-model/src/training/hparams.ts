@@ -23,7 +23,7 @@ export const TRAINING = {
   seed: 20240607,
   /** Sequences per step, each nPositions + 1 tokens (inputs and shifted targets). */
   batchSize: 16,
-  steps: 900,
+  steps: 800,
   warmupSteps: 60,
   peakLearningRate: 2e-3,
   /** Cosine decay ends at this fraction of the peak. */

@@ -16,7 +16,12 @@ export interface DecodeSettings {
   readonly seed: number;
 }
 
-export const DEFAULT_DECODE: DecodeSettings = { temperature: 1, top_k: 50, top_p: 1, strategy: 'sample', seed: 42 };
+/**
+ * Vectorview's default: every filter active (so the poster shows each one at work) and mild enough
+ * that the sampled token is usually one of the model's likelier choices. HF's own defaults are
+ * temperature 1, top-k 50, top-p 1.
+ */
+export const DEFAULT_DECODE: DecodeSettings = { temperature: 0.8, top_k: 10, top_p: 0.9, strategy: 'sample', seed: 42 };
 
 export interface Candidate {
   readonly id: number;

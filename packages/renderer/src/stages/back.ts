@@ -131,7 +131,9 @@ export function decodingStage(ctx: Ctx): Block {
   const chosenText = ctx.tokenLabel(d.chosen.id);
   const chosenTok = opts(ctx, d.chosen.id);
   const chip = chipRow([{ id: d.chosen.id, display: chosenText, text: chosenTok, bytes: 0 }], 400, { withIds: true, size: SIZE.short, idClass: 'chosen-id' });
-  const decoded = caption(ctx, `**Decoded text:** ${escapeMd(ctx.trace.prompt)}**${escapeMd(chosenTok)}**`, Math.min(520, INNER_WIDTH - table.width - 40), SIZE.body, INK);
+  // Markdown emphasis cannot start with a space, so a token's leading space stays outside the bold.
+  const [, lead = '', word = ''] = /^(\s*)([\s\S]*)$/.exec(chosenTok) ?? [];
+  const decoded = caption(ctx, `**Decoded text:** ${escapeMd(ctx.trace.prompt)}${lead}${word ? `**${escapeMd(word)}**` : ''}`, Math.min(520, INNER_WIDTH - table.width - 40), SIZE.body, INK);
   const result = stepGroup(6, vstack([{ ...label('next token', 0, SIZE.small, { size: SIZE.small, weight: 600, fill: INK }), height: SIZE.small * 1.5 }, chip, decoded], 10), { 'data-filter': 'result' });
   const tableBlock = vstack([{ ...label(`candidates after the filters (${Math.min(d.candidates.length, d.kept.top_p)} of ${fmtInt(d.kept.top_p)} kept shown)`, 0, SIZE.small, { size: SIZE.small, weight: 600, fill: INK }), height: SIZE.small * 1.6 }, table], 6);
   const drawing = vstack([pipeline, hstack([tableBlock, result], 40, 'start')], 26);

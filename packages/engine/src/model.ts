@@ -54,11 +54,16 @@ export class Gpt2Model {
   private unembedCache: tf.Tensor2D | undefined;
   private lnFCache: [tf.Tensor1D, tf.Tensor1D] | undefined;
 
-  constructor(weights: Gpt2Weights) {
+  /**
+   * `keepOnDevice`: keep uploaded layers on the backend between passes ('auto': when the weights
+   * take at most ~1.2 GB), or stream them one layer at a time.
+   */
+  constructor(weights: Gpt2Weights, options: { keepOnDevice?: 'auto' | boolean } = {}) {
     this.weights = weights;
     this.config = weights.config;
     const bytes = 4 * (weights.wte.length + weights.wpe.length + weights.layers.reduce((n, l) => n + Object.values(l).reduce((m, v) => m + (v instanceof Float32Array ? v.length : v.w.length + v.b.length), 0), 0));
-    this.cacheOnDevice = bytes <= DEVICE_CACHE_BYTES;
+    const keep = options.keepOnDevice ?? 'auto';
+    this.cacheOnDevice = keep === 'auto' ? bytes <= DEVICE_CACHE_BYTES : keep;
   }
 
   /** Runs the forward pass and records every vector. */
@@ -166,15 +171,20 @@ export class Gpt2Model {
 }
 
 function uploadLayer(w: LayerWeights, config: ModelConfig): LayerOnDevice {
-  const { d_model: d, d_mlp, n_head } = config;
+  const { d_model: d, d_mlp, n_head, d_head } = config;
   const attnW = tf.tensor2d(w.attnW, [d, 3 * d]);
   const attnB = tf.tensor1d(w.attnB);
   const projW = tf.tensor2d(w.projW, [d, d]);
   // Columns of c_attn are q | k | v, each holding the heads' d_head-wide blocks in order;
-  // rows of c_proj are the heads' d_head-row slices of W_O in the same order.
-  const columns = tf.split(attnW, 3 * n_head, 1) as tf.Tensor2D[];
-  const biases = tf.split(attnB, 3 * n_head, 0) as tf.Tensor1D[];
-  const slices = tf.split(projW, n_head, 0) as tf.Tensor2D[];
+  // rows of c_proj are the heads' d_head-row slices of W_O in the same order. The column blocks
+  // are cut here in plain arrays: tfjs's SplitV along columns is very slow on wasm.
+  const columnBlock = (block: number) => {
+    const out = new Float32Array(d * d_head);
+    for (let r = 0; r < d; r++) out.set(w.attnW.subarray(r * 3 * d + block * d_head, r * 3 * d + (block + 1) * d_head), r * d_head);
+    return tf.tensor2d(out, [d, d_head]);
+  };
+  const bias = (block: number) => tf.tensor1d(w.attnB.subarray(block * d_head, (block + 1) * d_head));
+  const slice = (h: number) => tf.tensor2d(w.projW.subarray(h * d_head * d, (h + 1) * d_head * d), [d_head, d]);
   return {
     ln1: [tf.tensor1d(w.ln1.w), tf.tensor1d(w.ln1.b)],
     ln2: [tf.tensor1d(w.ln2.w), tf.tensor1d(w.ln2.b)],
@@ -187,13 +197,13 @@ function uploadLayer(w: LayerWeights, config: ModelConfig): LayerOnDevice {
     fcProjW: tf.tensor2d(w.fcProjW, [d_mlp, d]),
     fcProjB: tf.tensor1d(w.fcProjB),
     heads: Array.from({ length: n_head }, (_, h) => ({
-      wq: columns[h]!,
-      wk: columns[n_head + h]!,
-      wv: columns[2 * n_head + h]!,
-      bq: biases[h]!,
-      bk: biases[n_head + h]!,
-      bv: biases[2 * n_head + h]!,
-      wo: slices[h]!,
+      wq: columnBlock(h),
+      wk: columnBlock(n_head + h),
+      wv: columnBlock(2 * n_head + h),
+      bq: bias(h),
+      bk: bias(n_head + h),
+      bv: bias(2 * n_head + h),
+      wo: slice(h),
     })),
   };
 }

@@ -172,7 +172,8 @@ export async function traceFromFlags(values: ForwardFlagValues & { trace?: strin
   const trace = await traceModel(source, { ...input, decode, mode, offline: values.offline === true, progress, ...(defaults.unembed ? { unembed: defaults.unembed } : {}) });
   const t = trace.engine.timings ?? {};
   const chosen = trace.decode!.chosen;
-  progress(`  ${trace.config.name}: loaded in ${((t['load_ms'] ?? 0) / 1000).toFixed(1)} s, ${trace.tokens.length} tokens forward in ${((t['forward_ms'] ?? 0) / 1000).toFixed(2)} s; next token ${JSON.stringify(chosen.text)} (p = ${chosen.prob.toFixed(3)})`);
+  const duration = (ms = 0) => (ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`);
+  progress(`  ${trace.config.name}: loaded in ${duration(t['load_ms'])}, ${trace.tokens.length} tokens forward in ${duration(t['forward_ms'])}; next token ${JSON.stringify(chosen.text)} (p = ${chosen.prob.toFixed(3)})`);
   return trace;
 }
 

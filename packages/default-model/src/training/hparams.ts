@@ -23,9 +23,9 @@ export const TRAINING = {
   seed: 20240607,
   /** Sequences per step, each nPositions + 1 tokens (inputs and shifted targets). */
   batchSize: 16,
-  steps: 800,
-  warmupSteps: 60,
-  peakLearningRate: 2e-3,
+  steps: 1300,
+  warmupSteps: 100,
+  peakLearningRate: 3e-3,
   /** Cosine decay ends at this fraction of the peak. */
   finalLearningRateFraction: 0.1,
   beta1: 0.9,

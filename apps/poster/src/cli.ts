@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** vectorview-poster: a prompt (or a saved trace) in, a poster out as SVG, and optionally PDF and PNG. */
-import { FORWARD_FLAGS, parseFlags, runCommand, UsageError } from '@vectorview/engine/node';
+import { FORWARD_FLAGS, parseFlags, progressToStderr, runCommand, UsageError } from '@vectorview/engine/node';
 import { writeFileAtomic } from '@vectorview/trace/node';
 import { makePoster, POSTER_SIZES, type PosterRequest } from './poster.js';
 
@@ -31,7 +31,7 @@ await runCommand('vectorview-poster', async (argv) => {
   }
   if (flags.dpi !== undefined && flags.png === undefined) throw new UsageError('--dpi applies to --png; add --png FILE');
   const request: PosterRequest = { ...flags, out: flags.out ?? 'poster.svg' };
-  const outputs = await makePoster(request, (line) => process.stderr.write(`${line}\n`));
+  const outputs = await makePoster(request, progressToStderr);
   for (const output of outputs) await writeFileAtomic(output.path, output.data);
   process.stderr.write(`wrote ${outputs.map((o) => `${o.path} (${o.describe})`).join(', ')}\n`);
 });

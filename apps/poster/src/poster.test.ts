@@ -17,7 +17,7 @@ const hasBrowser = browserAvailableForTests();
 
 async function poster(args: string[]) {
   try {
-    const { stdout, stderr } = await run('node', [CLI, ...args], { timeout: 120_000 });
+    const { stdout, stderr } = await run('node', [CLI, ...args], { timeout: 120_000, env: { ...process.env, VECTORVIEW_VERBOSE: '1' } });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** vectorview-talk: a prompt (or a saved trace) in, a reveal.js talk out, and optionally its PDF. */
-import { FORWARD_FLAGS, parseFlags, runCommand } from '@vectorview/engine/node';
+import { FORWARD_FLAGS, parseFlags, progressToStderr, runCommand } from '@vectorview/engine/node';
 import { makeTalk, type TalkRequest } from './talk.js';
 
 const USAGE = `usage: vectorview-talk [--prompt TEXT | --tokens IDS] [--model DIR|FILE|random:NAME] [--trace saved.safetensors]
@@ -24,8 +24,6 @@ await runCommand('vectorview-talk', async (argv) => {
     return;
   }
   const request: TalkRequest = { ...flags };
-  // Progress goes to a terminal only: piped or scripted runs see one line, success or error.
-  const verbose = process.stderr.isTTY === true || process.env['VECTORVIEW_VERBOSE'] === '1';
-  const result = await makeTalk(request, (line) => (verbose ? process.stderr.write(`${line}\n`) : undefined));
+  const result = await makeTalk(request, progressToStderr);
   process.stderr.write(`wrote ${result.written.map((o) => `${o.path} (${o.describe})`).join(', ')}\n`);
 });

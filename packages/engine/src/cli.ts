@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** vectorview-trace: one traced forward pass written as a safetensors file of TransformerLens-named tensors. */
 import { writeTraceFile } from '@vectorview/trace/node';
-import { FORWARD_FLAGS, parseFlags, runCommand, traceFromFlags, UsageError } from './node.js';
+import { FORWARD_FLAGS, parseFlags, progressToStderr, runCommand, traceFromFlags, UsageError } from './node.js';
 
 const USAGE = `usage: vectorview-trace --model DIR|FILE|random:NAME|gpt2 (--prompt TEXT | --tokens 464,3139,286)
        [--temperature T] [--top-k K] [--top-p P] [--seed S] [--greedy] [--mode vectorwise|batched]
@@ -16,11 +16,7 @@ await runCommand('vectorview-trace', async (argv) => {
   if (!flags.model) throw new UsageError('missing --model (a checkpoint directory, a .safetensors file, random:NAME, or a hub id such as gpt2)');
   if (!flags.out) throw new UsageError('missing --out FILE.safetensors');
   if (flags.tokens === undefined && flags.prompt === undefined) throw new UsageError('missing --prompt TEXT or --tokens IDS');
-  // Progress only for a person at a terminal: piped stderr must hold nothing but the one error line if loading fails.
-  const progress = (line: string) => {
-    if (process.stderr.isTTY) process.stderr.write(`${line}\n`);
-  };
-  const trace = await traceFromFlags(flags, { model: flags.model, prompt: '', unembed: flags['last-only'] ? 'last' : 'all' }, progress);
+  const trace = await traceFromFlags(flags, { model: flags.model, prompt: '', unembed: flags['last-only'] ? 'last' : 'all' }, progressToStderr);
   await writeTraceFile(flags.out, trace);
   const chosen = trace.decode!.chosen;
   process.stderr.write(`wrote ${flags.out} (${trace.tensors.size} tensors, ${trace.tokens.length} tokens); next token ${JSON.stringify(chosen.text)} (${chosen.id}) p=${chosen.prob.toFixed(4)}\n`);

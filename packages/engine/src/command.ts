@@ -21,6 +21,14 @@ export async function runCommand(name: string, main: (argv: string[]) => Promise
   }
 }
 
+/**
+ * Where a command's progress lines go: stderr when a person is watching (a terminal) or when
+ * VECTORVIEW_VERBOSE=1; otherwise nowhere, so a scripted run that fails prints one line only.
+ */
+export function progressToStderr(line: string): void {
+  if (process.stderr.isTTY === true || process.env['VECTORVIEW_VERBOSE'] === '1') process.stderr.write(`${line}\n`);
+}
+
 /** The flags that choose the model, the input and the decoding; shared by trace, poster and talk. */
 export const FORWARD_FLAGS = {
   model: { type: 'string' },

@@ -119,10 +119,8 @@ export function attentionStage(ctx: Ctx): Block {
   stackParts.push(`<rect${attrs({ x: 0, y: fy, width: card, height: card, rx: 8, fill: '#fff', stroke: CATEGORY.attention.color, 'stroke-width': 2 })}/>` + place(front, 14, fy + 8));
   const stack: Block = { svg: stackParts.join(''), width: card + depth * off, height: card + depth * off };
   const stackLabel = caption(ctx, `${H} heads in parallel, each with its own weights; head ${h0} is opened up below`, stack.width + 40);
-  const results = positions(ctx).map((p) => ctx.row(B(ctx, 'attn.hook_result'), p, h0));
   const outs = rows(ctx, B(ctx, 'hook_attn_out'));
   const count = drawnCount(ctx);
-  void results;
   const scale = stageScale(ctx, 'stage-attention', outs, count, 'attention output');
   const sum = opBox({ tex: '\\sum_{h} \\text{head}_h + b_O' }, ctx.tex);
   const outRow = positionRow(ctx, outs, { title: 'attention output', scale, budget: 420, ids: (p) => `vec-attn-out-L${L}-p${p}`, labels: true });

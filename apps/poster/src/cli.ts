@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** vectorview-poster: a prompt (or a saved trace) in, a poster out as SVG, and optionally PDF and PNG. */
-import { FORWARD_FLAGS, parseFlags, progressToStderr, runCommand, UsageError } from '@vectorview/engine/node';
+import { TRACE_INPUT_FLAGS, parseFlags, progressToStderr, runCommand, UsageError } from '@vectorview/engine/node';
 import { writeFileAtomic } from '@vectorview/trace/node';
 import { makePoster, POSTER_SIZES, type PosterRequest } from './poster.js';
 
@@ -11,8 +11,7 @@ const USAGE = `usage: vectorview-poster [--prompt TEXT | --tokens IDS] [--model 
 
 await runCommand('vectorview-poster', async (argv) => {
   const flags = parseFlags(argv, {
-    ...FORWARD_FLAGS,
-    trace: { type: 'string' },
+    ...TRACE_INPUT_FLAGS,
     size: { type: 'string' },
     landscape: { type: 'boolean' },
     head: { type: 'string' },

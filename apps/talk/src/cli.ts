@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** vectorview-talk: a prompt (or a saved trace) in, a reveal.js talk out, and optionally its PDF. */
-import { FORWARD_FLAGS, parseFlags, progressToStderr, runCommand } from '@vectorview/engine/node';
+import { TRACE_INPUT_FLAGS, parseFlags, progressToStderr, runCommand } from '@vectorview/engine/node';
 import { makeTalk, type TalkRequest } from './talk.js';
 
 const USAGE = `usage: vectorview-talk [--prompt TEXT | --tokens IDS] [--model DIR|FILE|random:NAME] [--trace saved.safetensors]
@@ -9,8 +9,7 @@ const USAGE = `usage: vectorview-talk [--prompt TEXT | --tokens IDS] [--model DI
 
 await runCommand('vectorview-talk', async (argv) => {
   const flags = parseFlags(argv, {
-    ...FORWARD_FLAGS,
-    trace: { type: 'string' },
+    ...TRACE_INPUT_FLAGS,
     out: { type: 'string' },
     pdf: { type: 'string' },
     'single-file': { type: 'boolean' },

@@ -45,6 +45,9 @@ export const FORWARD_FLAGS = {
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
+/** FORWARD_FLAGS plus `--trace FILE`: the inputs `traceFromFlags` accepts, for commands that draw a pass. */
+export const TRACE_INPUT_FLAGS = { ...FORWARD_FLAGS, trace: { type: 'string' } } as const satisfies ParseArgsConfig['options'];
+
 export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T) {
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;

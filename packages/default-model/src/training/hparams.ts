@@ -1,52 +1,48 @@
-/** The model's shape and the training run's settings, all in one place. */
+/**
+ * The model's shape and the training run's settings. One source, training/hparams.json, read here
+ * and by the torch trainer (training/train.py), so the two sides cannot disagree.
+ */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { GptConfig } from './model.js';
 
-/** GPT-2's first MERGES byte-pair merges: vocabulary 256 + MERGES + 1 (<|endoftext|>). */
-export const MERGES = 4000;
+/** The shapes, under HF GPT2Config's names. */
+export interface GptConfig {
+  readonly vocab_size: number;
+  readonly n_positions: number;
+  readonly n_embd: number;
+  readonly n_layer: number;
+  readonly n_head: number;
+  readonly n_inner: number;
+  readonly layer_norm_epsilon: number;
+}
 
-export const MODEL: GptConfig = {
-  vocabSize: 256 + MERGES + 1,
-  nPositions: 128,
-  nEmbd: 128,
-  nLayer: 4,
-  nHead: 4,
-  nInner: 512,
-  layerNormEpsilon: 1e-5,
-};
-
-export const MODEL_NAME = `vectorview-brown-${MODEL.nLayer}l-${MODEL.nEmbd}d-k${MERGES}`;
-
-export const TRAINING = {
-  seed: 20240607,
-  /** Sequences per step, each nPositions + 1 tokens (inputs and shifted targets). */
-  batchSize: 16,
-  steps: 1300,
-  warmupSteps: 100,
-  peakLearningRate: 3e-3,
-  /** Cosine decay ends at this fraction of the peak. */
-  finalLearningRateFraction: 0.1,
-  beta1: 0.9,
-  beta2: 0.99,
-  adamEpsilon: 1e-8,
-  weightDecay: 0.1,
-  gradientClip: 1.0,
-  /** Held-out loss on the first evalWindows windows every evalEvery steps. */
-  evalEvery: 100,
-  evalWindows: 32,
-  checkpointEvery: 50,
-  logEvery: 10,
-} as const;
-
-/** Learning rate at a 0-based step: linear warmup, then cosine decay to the final fraction. */
-export function learningRate(step: number): number {
-  const t = TRAINING;
-  if (step < t.warmupSteps) return (t.peakLearningRate * (step + 1)) / t.warmupSteps;
-  const progress = Math.min(1, (step - t.warmupSteps) / Math.max(1, t.steps - t.warmupSteps));
-  const floor = t.finalLearningRateFraction;
-  return t.peakLearningRate * (floor + (1 - floor) * 0.5 * (1 + Math.cos(Math.PI * progress)));
+export interface Hparams {
+  /** GPT-2's first `merges` byte-pair merges: vocabulary 256 + merges + 1 (<|endoftext|>). */
+  readonly merges: number;
+  readonly model: GptConfig;
+  readonly train: {
+    readonly seed: number;
+    /** Sequences per step, each n_positions + 1 tokens (inputs and shifted targets). */
+    readonly batch_size: number;
+    readonly steps: number;
+    readonly warmup_steps: number;
+    readonly peak_lr: number;
+    /** Cosine decay ends at this fraction of the peak. */
+    readonly final_lr_fraction: number;
+    readonly betas: readonly [number, number];
+    readonly weight_decay: number;
+    readonly grad_clip: number;
+    readonly dropout: number;
+    readonly log_every: number;
+    readonly eval_every: number;
+    readonly eval_windows: number;
+    readonly checkpoint_every: number;
+  };
+  /** Shares of each batch: natural windows, a Brown span repeated, random tokens repeated. */
+  readonly mix: { readonly natural: number; readonly repeat_text: number; readonly repeat_random: number };
+  /** Length range of a repeated span, in tokens. */
+  readonly repeat_span: readonly [number, number];
 }
 
 /** The package's folder (holding package.json), found upwards from this file in src/ or dist/. */
@@ -60,3 +56,8 @@ export function packageRoot(): string {
     dir = up;
   }
 }
+
+export const HPARAMS = JSON.parse(readFileSync(path.join(packageRoot(), 'training', 'hparams.json'), 'utf8')) as Hparams;
+export const MERGES = HPARAMS.merges;
+export const MODEL = HPARAMS.model;
+export const MODEL_NAME = `vectorview-brown-${MODEL.n_layer}l-${MODEL.n_embd}d-k${MERGES}`;

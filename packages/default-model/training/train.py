@@ -27,8 +27,20 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 TOKENS = os.path.join(ROOT, "checkpoints", "tokens")
-CHECKPOINT = os.path.join(ROOT, "checkpoints", "torch.pt")
-LOG = os.path.join(HERE, "log.jsonl")
+CHECKPOINTS = os.path.join(ROOT, "checkpoints")
+# The constant-rate phase is the same whatever the run's length, so its checkpoint and log are
+# shared; each length N has its own decay phase, checkpointed and logged apart (decay-N). Logs stay
+# beside the checkpoints until finish.ts publishes the committed model's own to training/log.jsonl.
+MAIN_CHECKPOINT = os.path.join(CHECKPOINTS, "torch.pt")
+MAIN_LOG = os.path.join(CHECKPOINTS, "log.jsonl")
+
+
+def decay_checkpoint(steps):
+    return os.path.join(CHECKPOINTS, f"decay-{steps}.pt")
+
+
+def decay_log(steps):
+    return os.path.join(CHECKPOINTS, f"log-decay-{steps}.jsonl")
 
 # One source for the shapes and the run, read by this script and by the TypeScript side (hparams.ts).
 HPARAMS = json.load(open(os.path.join(HERE, "hparams.json")))
@@ -194,11 +206,11 @@ def head_scores(model, held, eot, seeds=5, span=40):
     return prev, induction
 
 
-def save(model, opt, step, seconds):
-    os.makedirs(os.path.dirname(CHECKPOINT), exist_ok=True)
-    tmp = CHECKPOINT + ".tmp"
+def save(path, model, opt, step, seconds):
+    os.makedirs(CHECKPOINTS, exist_ok=True)
+    tmp = path + ".tmp"
     torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "seconds": seconds, "config": MODEL, "train": TRAIN, "mix": MIX}, tmp)
-    os.replace(tmp, CHECKPOINT)
+    os.replace(tmp, path)
 
 
 def export(model, out_dir, summary):
@@ -223,13 +235,25 @@ def export(model, out_dir, summary):
     json.dump(summary, open(os.path.join(out_dir, "run.json"), "w"), indent=2)
 
 
+def load(path, model, opt):
+    ck = torch.load(path)
+    if ck["config"] != MODEL or ck["train"]["seed"] != TRAIN["seed"] or ck["mix"] != MIX:
+        sys.exit(f"{os.path.relpath(path, ROOT)} is for another model, seed or mixture: run with --fresh")
+    model.load_state_dict(ck["model"])
+    opt.load_state_dict(ck["opt"])
+    return ck["step"], ck["seconds"]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--fresh", action="store_true", help="start from step 0")
+    ap.add_argument("--steps", type=int, default=TRAIN["steps"], help="the run's length N (its last decay_steps steps decay the rate); default from hparams.json")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--max-minutes", type=float, default=float("inf"), help="stop (with a checkpoint) after this long")
-    ap.add_argument("--export-only", action="store_true")
+    ap.add_argument("--export-only", action="store_true", help="export the run's last checkpoint without training")
     args = ap.parse_args()
+    TRAIN["steps"] = args.steps
+    decay_start = args.steps - TRAIN["decay_steps"]
     torch.set_num_threads(args.threads)
     torch.manual_seed(TRAIN["seed"])
     info, train, held = load_tokens()
@@ -239,21 +263,26 @@ def main():
     no_decay = [p for n, p in model.named_hf() if not (n.endswith(".weight") and p.dim() == 2 and "wpe" not in n)]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": TRAIN["weight_decay"]}, {"params": no_decay, "weight_decay": 0.0}], lr=TRAIN["peak_lr"], betas=TRAIN["betas"])
     step, seconds = 0, 0.0
-    if args.fresh and os.path.exists(LOG):
-        os.remove(LOG)
-    if os.path.exists(CHECKPOINT) and not args.fresh:
-        ck = torch.load(CHECKPOINT)
-        if ck["config"] != MODEL or ck["train"]["seed"] != TRAIN["seed"] or ck["mix"] != MIX:
-            sys.exit("checkpoints/torch.pt is for another model or seed: run with --fresh")
-        model.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["opt"])
-        step, seconds = ck["step"], ck["seconds"]
+    if args.fresh:
+        for path in [MAIN_LOG, MAIN_CHECKPOINT] + [os.path.join(CHECKPOINTS, f) for f in os.listdir(CHECKPOINTS) if f.startswith(("decay-", "log-decay-"))] if os.path.isdir(CHECKPOINTS) else []:
+            if os.path.exists(path):
+                os.remove(path)
+    if os.path.exists(decay_checkpoint(args.steps)):
+        step, seconds = load(decay_checkpoint(args.steps), model, opt)
+    elif os.path.exists(MAIN_CHECKPOINT):
+        step, seconds = load(MAIN_CHECKPOINT, model, opt)
+        if step > decay_start:
+            sys.exit(f"the shared checkpoint is at step {step}, past where a {args.steps}-step run starts its decay ({decay_start}): choose more --steps")
+    if step:
         print(f"resumed at step {step}", flush=True)
+    # Where this phase's checkpoints and log go: shared until the decay starts, then this length's own.
+    checkpoint_for = lambda s: MAIN_CHECKPOINT if s <= decay_start else decay_checkpoint(args.steps)
+    log_for = lambda s: MAIN_LOG if s <= decay_start else decay_log(args.steps)
     started = time.time()
     run_start, window_loss, window_steps, window_start = time.time(), 0.0, 0, time.time()
     while step < TRAIN["steps"] and not args.export_only:
         if (time.time() - started) / 60 > args.max_minutes:
-            save(model, opt, step, seconds + time.time() - run_start)
+            save(checkpoint_for(step), model, opt, step, seconds + time.time() - run_start)
             print(f"stopped at step {step}; run again to resume", flush=True)
             return
         # Each step's dropout masks come from (seed, step) too, so a resumed run matches an unbroken one.
@@ -278,19 +307,19 @@ def main():
                 prev, ind = head_scores(model, held, eot)
                 entry["best_previous_token"] = prev.max().item()
                 entry["best_induction"] = ind.max().item()
-            with open(LOG, "a") as f:
+            with open(log_for(step), "a") as f:
                 f.write(json.dumps(entry) + "\n")
             print(" ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in entry.items()), flush=True)
             window_loss, window_steps, window_start = 0.0, 0, time.time()
-        if step % TRAIN["checkpoint_every"] == 0:
-            save(model, opt, step, seconds + time.time() - run_start)
+        if step % TRAIN["checkpoint_every"] == 0 or step == decay_start:
+            save(checkpoint_for(step), model, opt, step, seconds + time.time() - run_start)
     total_seconds = seconds + (0 if args.export_only else time.time() - run_start)
-    save(model, opt, step, total_seconds)
+    save(checkpoint_for(step), model, opt, step, total_seconds)
     print("evaluating on the whole held-out split…", flush=True)
     loss = held_out_loss(model, held)
     prev, ind = head_scores(model, held, eot)
     summary = dict(model=MODEL, train=TRAIN, mix=MIX, repeat_span=REPEAT_SPAN, steps=step, minutes=round(total_seconds / 60, 1), held_out_loss_full_windows=loss, previous_token=prev.tolist(), induction=ind.tolist(), torch=torch.__version__, threads=args.threads)
-    export(model, os.path.join(ROOT, "checkpoints", "export"), summary)
+    export(model, os.path.join(CHECKPOINTS, "export"), summary)
     print(json.dumps({k: summary[k] for k in ("steps", "minutes", "held_out_loss_full_windows")}), flush=True)
     print(f"best previous-token {prev.max().item():.3f}, best induction {ind.max().item():.3f}", flush=True)
 

@@ -28,7 +28,8 @@ export const SKIP = [
   [/^npx changeset publish\b/, 'publishes to the registry'],
   [/^rm\b.*__snapshots__/, 'deletes the committed snapshots (the recipe for accepting new ones)'],
   [/^npm run train\b/, 'trains the bundled model (hours); not part of CI'],
-  [/^npm run plot\b/, "rewrites docs/model-loss.svg from the training log, the model card's figure"],
+  [/^npm run plot\b/, "rewrites docs/model-loss.svg and model-circuits.svg from the training log, the model card's figures"],
+  [/^npm run finish\b/, "measures a training run's export (checkpoints/, made by npm run train) and rewrites model/"],
 ];
 
 const OUTPUT_FLAGS = new Set(['--out', '--pdf', '--png', '--save-trace', '--out-dir']);

@@ -26,7 +26,16 @@ interface RunSummary {
 }
 
 const root = packageRoot();
-const exported = path.join(root, 'checkpoints', 'export');
+const checkpoints = path.join(root, 'checkpoints');
+
+/** The exported run's own log: the shared constant-rate phase up to its decay, then its decay phase. */
+async function runLog(steps: number): Promise<string> {
+  const decayStart = steps - HPARAMS.train.decay_steps;
+  const lines = async (file: string) => (await readFile(path.join(checkpoints, file), 'utf8')).split('\n').filter((l) => l.trim());
+  const shared = (await lines('log.jsonl')).filter((l) => (JSON.parse(l) as { step: number }).step <= decayStart);
+  return [...shared, ...(await lines(`log-decay-${steps}.jsonl`))].join('\n') + '\n';
+}
+const exported = path.join(checkpoints, 'export');
 const weightsFile = path.join(exported, 'weights.safetensors');
 const run = JSON.parse(await readFile(path.join(exported, 'run.json'), 'utf8')) as RunSummary;
 const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
@@ -64,6 +73,7 @@ try {
   };
   await exportCheckpoint(path.join(root, 'model'), MODEL, weightsFile, info(evaluation));
   await writeFile(path.join(root, 'training', 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  await writeFile(path.join(root, 'training', 'log.jsonl'), await runLog(run.steps));
   log(`held-out loss ${heldOut.loss.toFixed(4)} vs unigram ${unigram.toFixed(4)} (gap ${(unigram - heldOut.loss).toFixed(3)} nats)`);
   for (const s of summary.samples) log(`${JSON.stringify(s.prompt)} → ${s.top.map((c) => `${JSON.stringify(c.token)} ${c.p.toFixed(3)}`).join(', ')}`);
 } finally {

@@ -26,6 +26,8 @@ export interface Hparams {
     /** Sequences per step, each n_positions + 1 tokens (inputs and shifted targets). */
     readonly batch_size: number;
     readonly steps: number;
+    /** The last decay_steps steps decay the rate; before them it is held at its peak after warmup. */
+    readonly decay_steps: number;
     readonly warmup_steps: number;
     readonly peak_lr: number;
     /** Cosine decay ends at this fraction of the peak. */

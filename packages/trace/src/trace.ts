@@ -122,8 +122,8 @@ function parseJson<T>(metadata: Record<string, string>, key: string): T | undefi
   }
 }
 
-/** Serialises a trace as safetensors: tensors by hook name, everything else as JSON metadata. */
-export function encodeTrace(trace: Trace): Uint8Array {
+/** A trace's non-tensor parts as safetensors string metadata. */
+export function traceMetadata(trace: Trace): Record<string, string> {
   const metadata: Record<string, string> = {
     format: TRACE_FORMAT,
     config: JSON.stringify(trace.config),
@@ -134,7 +134,12 @@ export function encodeTrace(trace: Trace): Uint8Array {
     created: trace.created,
   };
   if (trace.decode) metadata['decode'] = JSON.stringify(trace.decode);
-  return encodeSafetensors(trace.tensors, metadata);
+  return metadata;
+}
+
+/** Serialises a trace as safetensors: tensors by hook name, everything else as JSON metadata. */
+export function encodeTrace(trace: Trace): Uint8Array {
+  return encodeSafetensors(trace.tensors, traceMetadata(trace));
 }
 
 /**

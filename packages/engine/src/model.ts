@@ -66,7 +66,8 @@ export class Gpt2Model {
   private readonly weights: Gpt2Weights;
   private readonly cacheOnDevice: boolean;
   private readonly layerCache = new Map<number, LayerOnDevice>();
-  private unembedCache: tf.Tensor2D | undefined;
+  /** W_E [n_vocab, d_model] (or an untied lm_head) on the backend, and its transpose W_U once a pass needs it. */
+  private unembedCache: { wE: tf.Tensor2D; wU?: tf.Tensor2D } | undefined;
   private lnFCache: [tf.Tensor1D, tf.Tensor1D] | undefined;
 
   /**
@@ -95,7 +96,7 @@ export class Gpt2Model {
   dispose(): void {
     for (const layer of this.layerCache.values()) disposeLayer(layer);
     this.layerCache.clear();
-    this.unembedCache?.dispose();
+    tf.dispose(Object.values(this.unembedCache ?? {}));
     this.lnFCache?.forEach((t) => t.dispose());
     this.unembedCache = undefined;
     this.lnFCache = undefined;
@@ -150,13 +151,15 @@ export class Gpt2Model {
     const logitPositions = unembed === 'all' ? ids.map((_, p) => p) : [n - 1];
     // Weights used inside tidy must exist before it, or tidy would dispose the cached copies.
     const lnF = this.lnF();
-    const wU = this.unembedding();
+    const unembedding = this.unembedding(unembed === 'all');
     tf.tidy(() => {
       const normalized = layerNorm(resid, lnF, this.config.layer_norm_eps, (name, t) => record(`ln_final.${name}`, t));
-      const rows = unembed === 'all' ? normalized : tf.slice(normalized, [n - 1, 0], [1, d]);
-      record('logits', tf.matMul(rows, wU));
+      // One row multiplies W_E as stored (a transposed operand, ~10× slower per row on wasm, but no
+      // transposed copy to build and pack: seconds saved on a cold last-position pass); many rows use W_U.
+      const logits = unembed === 'all' ? tf.matMul(normalized, unembedding.wU!) : tf.matMul(tf.slice(normalized, [n - 1, 0], [1, d]), unembedding.wE, false, true);
+      record('logits', logits);
     });
-    if (!this.cacheOnDevice) wU.dispose();
+    if (!this.cacheOnDevice) tf.dispose(Object.values(unembedding));
     resid.dispose();
     const logits = tensors.get('logits')!;
     if (logits.shape[1] !== n_vocab) throw new Error(`logits have ${logits.shape[1]} columns, expected ${n_vocab}`);
@@ -177,14 +180,15 @@ export class Gpt2Model {
     return this.lnFCache;
   }
 
-  private unembedding(): tf.Tensor2D {
+  private unembedding(transposed: boolean): { wE: tf.Tensor2D; wU?: tf.Tensor2D } {
     const { n_vocab, d_model } = this.config;
-    // Stored as W_U = W_Eᵀ [d_model, n_vocab]: wasm's matmul is ~10× slower with a transposed operand.
-    const make = () => tf.tidy(() => tf.transpose(tf.tensor2d(this.weights.lmHead ?? this.weights.wte, [n_vocab, d_model])) as tf.Tensor2D);
-    if (!this.cacheOnDevice) return make();
-    this.unembedCache ??= make();
-    return this.unembedCache;
+    const cached = this.unembedCache ?? { wE: tf.tensor2d(this.weights.lmHead ?? this.weights.wte, [n_vocab, d_model]) };
+    // W_U = W_Eᵀ [d_model, n_vocab]: wasm's fast matmul needs the untransposed operand.
+    if (transposed) cached.wU ??= tf.transpose(cached.wE);
+    if (this.cacheOnDevice) this.unembedCache = cached;
+    return cached;
   }
+
 }
 
 function uploadLayer(w: LayerWeights, config: ModelConfig): LayerOnDevice {
@@ -211,7 +215,8 @@ function uploadHeads(w: LayerWeights, config: ModelConfig): HeadWeights[] {
   const { d_model: d, n_head, d_head } = config;
   const columnBlock = (block: number) => {
     const out = new Float32Array(d * d_head);
-    for (let r = 0; r < d; r++) out.set(w.attnW.subarray(r * 3 * d + block * d_head, r * 3 * d + (block + 1) * d_head), r * d_head);
+    // A plain loop: a subarray per 64-value row costs more than the copy.
+    for (let r = 0, from = block * d_head; r < d; r++, from += 3 * d) for (let c = 0; c < d_head; c++) out[r * d_head + c] = w.attnW[from + c]!;
     return tf.tensor2d(out, [d, d_head]);
   };
   const bias = (block: number) => tf.tensor1d(w.attnB.subarray(block * d_head, (block + 1) * d_head));

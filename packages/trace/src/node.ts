@@ -101,11 +101,12 @@ export async function readTraceFile(path: string): Promise<Trace> {
 }
 
 /**
- * Writes a trace tensor by tensor: a full-context GPT-2 trace is gigabytes, so it is never
- * assembled as one buffer (nor held twice), and it may exceed Node's 2 GiB limit for one write.
+ * Writes tensors as a safetensors file, atomically and tensor by tensor: a full-context GPT-2 trace
+ * is gigabytes, so it is never assembled as one buffer (nor held twice), and it may exceed Node's
+ * 2 GiB limit for one write.
  */
-export async function writeTraceFile(path: string, trace: Trace): Promise<void> {
-  const { header, entries } = safetensorsHeader(trace.tensors, traceMetadata(trace));
+export async function writeSafetensorsFile(path: string, tensors: ReadonlyMap<string, Tensor>, metadata: Record<string, string> = {}): Promise<void> {
+  const { header, entries } = safetensorsHeader(tensors, metadata);
   await writeAtomically(path, async (temporary) => {
     const handle = await open(temporary, 'w');
     try {
@@ -115,4 +116,8 @@ export async function writeTraceFile(path: string, trace: Trace): Promise<void> 
       await handle.close();
     }
   });
+}
+
+export async function writeTraceFile(path: string, trace: Trace): Promise<void> {
+  await writeSafetensorsFile(path, trace.tensors, traceMetadata(trace));
 }

@@ -188,6 +188,7 @@ export function createTrace(parts: TraceParts): Trace {
   const logits = parts.tensors.get(hook.logits);
   const n = parts.tokens.length;
   const logitPositions = parts.logitPositions ?? (logits ? Array.from({ length: logits.shape[0]! }, (_, i) => n - logits.shape[0]! + i) : []);
+  let graph: Graph | undefined;
   return {
     config: parts.config,
     prompt: parts.prompt ?? parts.tokens.map((t) => t.text).join(''),
@@ -196,7 +197,12 @@ export function createTrace(parts: TraceParts): Trace {
     logitPositions,
     engine: parts.engine ?? { name: 'external', version: 'unknown', mode: 'external' },
     created: parts.created ?? '',
-    graph: buildGraph(parts.config, n, logitPositions),
+    // Derived on first read: at full context it has ~10⁸ edges (every query to every key it sees, per
+    // head), which a trace written to disk never needs.
+    get graph() {
+      graph ??= buildGraph(parts.config, n, logitPositions);
+      return graph;
+    },
     ...(parts.decode ? { decode: parts.decode } : {}),
   };
 }

@@ -75,7 +75,7 @@ describe('full context', () => {
     expect(a.get('blocks.1.hook_resid_post')!.shape).toEqual([n, 32]);
     for (const [name, t] of a) expect(maxAbsDiff(t.data, b.get(name)!.data), name).toBeLessThanOrEqual(1e-5 * (1 + maxAbs(t.data)));
     // The last query sees every key; the first sees only itself.
-    const pattern = a.get('blocks.0.attn.hook_pattern')!.data;
+    const pattern = a.get('blocks.0.attn.hook_pattern')!.data as Float32Array;
     const row = (h: number, i: number) => pattern.subarray((h * n + i) * n, (h * n + i + 1) * n);
     expect(row(3, n - 1).reduce((s, p) => s + p, 0)).toBeCloseTo(1, 5);
     expect(row(3, n - 1).every((p) => p > 0)).toBe(true);

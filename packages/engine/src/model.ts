@@ -267,11 +267,15 @@ function attentionVectorwise(x: tf.Tensor2D, layer: LayerOnDevice, config: Model
   const Q = project((h) => [h.wq, h.bq]);
   const K = project((h) => [h.wk, h.bk]);
   const V = project((h) => [h.wv, h.bv]);
-  rec('attn.hook_q', tf.transpose(Q, [1, 0, 2]));
-  rec('attn.hook_k', tf.transpose(K, [1, 0, 2]));
-  rec('attn.hook_v', tf.transpose(V, [1, 0, 2]));
+  // Position-major copies [n, H, d_head] (the recorded layout): any run of positions is one
+  // contiguous range of them, which the block ops upload instead of slicing the backend tensors
+  // (wasm's slice copies its whole input, then a row at a time).
+  const [qs, ks, vs] = [Q, K, V].map((t) => ({ shape: [n, H, dh], data: tf.transpose(t, [1, 0, 2]).dataSync() as Float32Array }));
+  rec('attn.hook_q', qs!);
+  rec('attn.hook_k', ks!);
+  rec('attn.hook_v', vs!);
   const block = Math.min(QUERY_BLOCK, 2 ** Math.ceil(Math.log2(n)));
-  const scores = causalScores(Q, K, block);
+  const scores = causalScores(Q, K, qs!.data, ks!.data, block);
   rec('attn.hook_attn_scores', { shape: [H, n, n], data: scores });
   // Softmax and the weighted sum of values, one block of query rows at a time. A row's cells past
   // its own position hold −∞ (never scored), so their weight is exactly 0 and adds nothing.
@@ -284,7 +288,7 @@ function attentionVectorwise(x: tf.Tensor2D, layer: LayerOnDevice, config: Model
       tf.tidy(() => {
         const blockPattern = tf.softmax(tf.tensor3d(rowBlock(scores, H, n, start, rows), [H, rows, end]));
         putRowBlock(blockPattern.dataSync() as Float32Array, pattern, H, n, start, rows);
-        return tf.matMul(blockPattern, tf.slice(V, [0, 0, 0], [H, end, dh])) as tf.Tensor3D;
+        return tf.matMul(blockPattern, positions(vs!.data, 0, end, H, dh)) as tf.Tensor3D;
       }),
     );
   }
@@ -307,7 +311,7 @@ function attentionVectorwise(x: tf.Tensor2D, layer: LayerOnDevice, config: Model
  *   earlier half's keys, for halves of block/2, block/4, … 1 (one op per size, all blocks at once);
  * - each block's queries against every key of the earlier blocks (one op per block).
  */
-function causalScores(Q: tf.Tensor3D, K: tf.Tensor3D, block: number): Float32Array {
+function causalScores(Q: tf.Tensor3D, K: tf.Tensor3D, qByPosition: Float32Array, kByPosition: Float32Array, block: number): Float32Array {
   const [H, n, dh] = Q.shape;
   const square = new Float32Array(H * n * n).fill(-Infinity);
   const scaled = (dots: tf.Tensor) => tf.div(dots, Math.sqrt(dh)).dataSync() as Float32Array;
@@ -336,11 +340,16 @@ function causalScores(Q: tf.Tensor3D, K: tf.Tensor3D, block: number): Float32Arr
   for (let start = block; start < n; start += block) {
     const rows = Math.min(block, n - start);
     tf.tidy(() => {
-      const values = scaled(tf.matMul(tf.slice(Q, [0, start, 0], [H, rows, dh]), tf.slice(K, [0, 0, 0], [H, start, dh]), false, true));
+      const values = scaled(tf.matMul(positions(qByPosition, start, rows, H, dh), positions(kByPosition, 0, start, H, dh), false, true));
       for (let h = 0; h < H; h++) for (let r = 0; r < rows; r++) square.set(values.subarray((h * rows + r) * start, (h * rows + r + 1) * start), (h * n + start + r) * n);
     });
   }
   return square;
+}
+
+/** Positions from…from+count−1 of position-major [n, H, d_head] values, uploaded as a head-major [H, count, d_head] tensor. */
+function positions(byPosition: Float32Array, from: number, count: number, H: number, dh: number): tf.Tensor3D {
+  return tf.transpose(tf.tensor3d(byPosition.subarray(from * H * dh, (from + count) * H * dh), [count, H, dh]), [1, 0, 2]);
 }
 
 /** Rows start…start+rows−1 of an [H, n, n] square, keys 0…start+rows−1, as an [H, rows, start+rows] block. */

@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeNextToken, type DecodeSettings } from '@vectorview/trace';
+import { decodeNextToken, normalizeConfig, type DecodeSettings } from '@vectorview/trace';
 import { Gpt2Model } from './model.js';
 import { loadModel, loadWeights } from './node.js';
+import { randomWeights } from './weights.js';
 import { FIXTURE_DIR, fixturePrompts, maxAbs, maxAbsDiff } from './test-support/fixture.js';
 
 const prompts = fixturePrompts();
@@ -58,5 +59,27 @@ describe('vector-wise equals batched', () => {
     expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
     for (const [name, t] of a) expect(maxAbsDiff(t.data, b.get(name)!.data), name).toBeLessThanOrEqual(1e-5 * (1 + maxAbs(t.data)));
     m.dispose();
+  }, 120_000);
+});
+
+describe('full context', () => {
+  // 1024 is n_positions; 77 leaves a partial last block of query positions.
+  it.each([1024, 77])('traces every position of a %i-token prompt, vector-wise equal to batched', async (n) => {
+    const config = normalizeConfig({ model_type: 'gpt2', vocab_size: 1000, n_positions: 1024, n_embd: 32, n_layer: 2, n_head: 4, activation_function: 'gelu_new' }, 'random:context');
+    const m = new Gpt2Model(randomWeights(config));
+    const ids = Array.from({ length: n }, (_, i) => (i * 7919) % 1000);
+    const a = m.forward(ids, { mode: 'vectorwise' }).tensors;
+    const b = m.forward(ids, { mode: 'batched' }).tensors;
+    m.dispose();
+    expect(a.get('blocks.1.attn.hook_pattern')!.shape).toEqual([4, n, n]);
+    expect(a.get('blocks.1.hook_resid_post')!.shape).toEqual([n, 32]);
+    for (const [name, t] of a) expect(maxAbsDiff(t.data, b.get(name)!.data), name).toBeLessThanOrEqual(1e-5 * (1 + maxAbs(t.data)));
+    // The last query sees every key; the first sees only itself.
+    const pattern = a.get('blocks.0.attn.hook_pattern')!.data as Float32Array;
+    const row = (h: number, i: number) => pattern.subarray((h * n + i) * n, (h * n + i + 1) * n);
+    expect(row(3, n - 1).reduce((s, p) => s + p, 0)).toBeCloseTo(1, 5);
+    expect(row(3, n - 1).every((p) => p > 0)).toBe(true);
+    expect(row(2, 0)[0]).toBe(1);
+    expect(row(2, 0).subarray(1).every((p) => p === 0)).toBe(true);
   }, 120_000);
 });

@@ -26,32 +26,48 @@ export interface ForwardResult {
   readonly logitPositions: number[];
 }
 
+interface HeadWeights {
+  /** W_Q, W_K, W_V [d_model, d_head] and their biases [d_head]. */
+  wq: tf.Tensor2D;
+  wk: tf.Tensor2D;
+  wv: tf.Tensor2D;
+  bq: tf.Tensor1D;
+  bk: tf.Tensor1D;
+  bv: tf.Tensor1D;
+}
+
+/**
+ * One layer on the backend. Each mode's own layout is uploaded on its first use, so a pass in one
+ * mode uploads each weight once: vector-wise the per-head W_Q/W_K/W_V, batched the fused c_attn and
+ * c_proj. Both read the per-head W_O slices (batched for its hook_result record).
+ */
 interface LayerOnDevice {
   ln1: [tf.Tensor1D, tf.Tensor1D];
   ln2: [tf.Tensor1D, tf.Tensor1D];
-  attnW: tf.Tensor2D;
-  attnB: tf.Tensor1D;
-  projW: tf.Tensor2D;
+  /** Per head: its d_head-row slice of W_O [d_head, d_model]. */
+  wo: tf.Tensor2D[];
   projB: tf.Tensor1D;
   fcW: tf.Tensor2D;
   fcB: tf.Tensor1D;
   fcProjW: tf.Tensor2D;
   fcProjB: tf.Tensor1D;
-  /** Per head: W_Q, W_K, W_V [d_model, d_head], their biases [d_head], and the W_O slice [d_head, d_model]. */
-  heads: { wq: tf.Tensor2D; wk: tf.Tensor2D; wv: tf.Tensor2D; bq: tf.Tensor1D; bk: tf.Tensor1D; bv: tf.Tensor1D; wo: tf.Tensor2D }[];
+  heads?: HeadWeights[];
+  fused?: { attnW: tf.Tensor2D; attnB: tf.Tensor1D; projW: tf.Tensor2D };
 }
 
 /** Weights above this size are streamed to the backend one layer per use instead of cached there. */
 const DEVICE_CACHE_BYTES = 1.2 * 2 ** 30;
 
-type Recorder = (name: string, tensor: tf.Tensor) => void;
+/** Records a hook: a backend tensor is copied out at once, a plain array (built outside the backend) is kept as is. */
+type Recorder = (name: string, tensor: tf.Tensor | Tensor) => void;
 
 export class Gpt2Model {
   readonly config: ModelConfig;
   private readonly weights: Gpt2Weights;
   private readonly cacheOnDevice: boolean;
   private readonly layerCache = new Map<number, LayerOnDevice>();
-  private unembedCache: tf.Tensor2D | undefined;
+  /** W_E [n_vocab, d_model] (or an untied lm_head) on the backend, and its transpose W_U once a pass needs it. */
+  private unembedCache: { wE: tf.Tensor2D; wU?: tf.Tensor2D } | undefined;
   private lnFCache: [tf.Tensor1D, tf.Tensor1D] | undefined;
 
   /**
@@ -80,7 +96,7 @@ export class Gpt2Model {
   dispose(): void {
     for (const layer of this.layerCache.values()) disposeLayer(layer);
     this.layerCache.clear();
-    this.unembedCache?.dispose();
+    tf.dispose(Object.values(this.unembedCache ?? {}));
     this.lnFCache?.forEach((t) => t.dispose());
     this.unembedCache = undefined;
     this.lnFCache = undefined;
@@ -91,7 +107,8 @@ export class Gpt2Model {
     const n = ids.length;
     const tensors = new Map<string, Tensor>();
     const record: Recorder = (name, t) => {
-      if (keepAll || name === 'logits') tensors.set(name, { shape: t.shape, data: t.dataSync() as Float32Array });
+      if (!keepAll && name !== 'logits') return;
+      tensors.set(name, t instanceof tf.Tensor ? { shape: t.shape, data: t.dataSync() as Float32Array } : t);
     };
     // Embedding lookups are row copies: done on the plain arrays, so W_E never has to be uploaded for them.
     const embed = new Float32Array(n * d);
@@ -106,7 +123,7 @@ export class Gpt2Model {
     }
     let resid = tf.tidy(() => tf.add(tf.tensor2d(embed, [n, d]), tf.tensor2d(posEmbed, [n, d])) as tf.Tensor2D);
     for (let l = 0; l < n_layer; l++) {
-      const layer = this.layer(l);
+      const layer = this.layer(l, mode);
       const next = tf.tidy(() => {
         const at = (name: string) => `blocks.${l}.${name}`;
         const rec: Recorder = (name, t) => record(at(name), t);
@@ -117,11 +134,11 @@ export class Gpt2Model {
         const mid = tf.add(resid, attnOut) as tf.Tensor2D;
         rec('hook_resid_mid', mid);
         const x2 = layerNorm(mid, layer.ln2, this.config.layer_norm_eps, (name, t) => rec(`ln2.${name}`, t));
-        const pre = tf.add(tf.matMul(x2, layer.fcW), layer.fcB);
+        const pre = tf.fused.matMul({ a: x2, b: layer.fcW, bias: layer.fcB });
         rec('mlp.hook_pre', pre);
         const post = geluNew(pre);
         rec('mlp.hook_post', post);
-        const mlpOut = tf.add(tf.matMul(post, layer.fcProjW), layer.fcProjB);
+        const mlpOut = tf.fused.matMul({ a: post as tf.Tensor2D, b: layer.fcProjW, bias: layer.fcProjB });
         rec('hook_mlp_out', mlpOut);
         const out = tf.add(mid, mlpOut) as tf.Tensor2D;
         rec('hook_resid_post', out);
@@ -134,25 +151,28 @@ export class Gpt2Model {
     const logitPositions = unembed === 'all' ? ids.map((_, p) => p) : [n - 1];
     // Weights used inside tidy must exist before it, or tidy would dispose the cached copies.
     const lnF = this.lnF();
-    const wU = this.unembedding();
+    const unembedding = this.unembedding(unembed === 'all');
     tf.tidy(() => {
       const normalized = layerNorm(resid, lnF, this.config.layer_norm_eps, (name, t) => record(`ln_final.${name}`, t));
-      const rows = unembed === 'all' ? normalized : tf.slice(normalized, [n - 1, 0], [1, d]);
-      record('logits', tf.matMul(rows, wU));
+      // One row multiplies W_E as stored (a transposed operand, ~10× slower per row on wasm, but no
+      // transposed copy to build and pack: seconds saved on a cold last-position pass); many rows use W_U.
+      const logits = unembed === 'all' ? tf.matMul(normalized, unembedding.wU!) : tf.matMul(tf.slice(normalized, [n - 1, 0], [1, d]), unembedding.wE, false, true);
+      record('logits', logits);
     });
-    if (!this.cacheOnDevice) wU.dispose();
+    if (!this.cacheOnDevice) tf.dispose(Object.values(unembedding));
     resid.dispose();
     const logits = tensors.get('logits')!;
     if (logits.shape[1] !== n_vocab) throw new Error(`logits have ${logits.shape[1]} columns, expected ${n_vocab}`);
     return { tensors, logitPositions };
   }
 
-  private layer(l: number): LayerOnDevice {
-    const cached = this.layerCache.get(l);
-    if (cached) return cached;
-    const uploaded = uploadLayer(this.weights.layers[l]!, this.config);
-    if (this.cacheOnDevice) this.layerCache.set(l, uploaded);
-    return uploaded;
+  private layer(l: number, mode: ForwardMode): LayerOnDevice {
+    const layer = this.layerCache.get(l) ?? uploadLayer(this.weights.layers[l]!, this.config);
+    const w = this.weights.layers[l]!;
+    if (mode === 'vectorwise') layer.heads ??= uploadHeads(w, this.config);
+    else layer.fused ??= { attnW: tf.tensor2d(w.attnW, [this.config.d_model, 3 * this.config.d_model]), attnB: tf.tensor1d(w.attnB), projW: tf.tensor2d(w.projW, [this.config.d_model, this.config.d_model]) };
+    if (this.cacheOnDevice) this.layerCache.set(l, layer);
+    return layer;
   }
 
   private lnF(): [tf.Tensor1D, tf.Tensor1D] {
@@ -160,57 +180,60 @@ export class Gpt2Model {
     return this.lnFCache;
   }
 
-  private unembedding(): tf.Tensor2D {
+  private unembedding(transposed: boolean): { wE: tf.Tensor2D; wU?: tf.Tensor2D } {
     const { n_vocab, d_model } = this.config;
-    // Stored as W_U = W_Eᵀ [d_model, n_vocab]: wasm's matmul is ~10× slower with a transposed operand.
-    const make = () => tf.tidy(() => tf.transpose(tf.tensor2d(this.weights.lmHead ?? this.weights.wte, [n_vocab, d_model])) as tf.Tensor2D);
-    if (!this.cacheOnDevice) return make();
-    this.unembedCache ??= make();
-    return this.unembedCache;
+    const cached = this.unembedCache ?? { wE: tf.tensor2d(this.weights.lmHead ?? this.weights.wte, [n_vocab, d_model]) };
+    // W_U = W_Eᵀ [d_model, n_vocab]: wasm's fast matmul needs the untransposed operand.
+    if (transposed) cached.wU ??= tf.transpose(cached.wE);
+    if (this.cacheOnDevice) this.unembedCache = cached;
+    return cached;
   }
+
 }
 
 function uploadLayer(w: LayerWeights, config: ModelConfig): LayerOnDevice {
   const { d_model: d, d_mlp, n_head, d_head } = config;
-  const attnW = tf.tensor2d(w.attnW, [d, 3 * d]);
-  const attnB = tf.tensor1d(w.attnB);
-  const projW = tf.tensor2d(w.projW, [d, d]);
-  // Columns of c_attn are q | k | v, each holding the heads' d_head-wide blocks in order;
-  // rows of c_proj are the heads' d_head-row slices of W_O in the same order. The column blocks
-  // are cut here in plain arrays: tfjs's SplitV along columns is very slow on wasm.
-  const columnBlock = (block: number) => {
-    const out = new Float32Array(d * d_head);
-    for (let r = 0; r < d; r++) out.set(w.attnW.subarray(r * 3 * d + block * d_head, r * 3 * d + (block + 1) * d_head), r * d_head);
-    return tf.tensor2d(out, [d, d_head]);
-  };
-  const bias = (block: number) => tf.tensor1d(w.attnB.subarray(block * d_head, (block + 1) * d_head));
-  const slice = (h: number) => tf.tensor2d(w.projW.subarray(h * d_head * d, (h + 1) * d_head * d), [d_head, d]);
   return {
     ln1: [tf.tensor1d(w.ln1.w), tf.tensor1d(w.ln1.b)],
     ln2: [tf.tensor1d(w.ln2.w), tf.tensor1d(w.ln2.b)],
-    attnW,
-    attnB,
-    projW,
+    // Rows of c_proj are the heads' d_head-row slices of W_O in order: each is a contiguous view.
+    wo: Array.from({ length: n_head }, (_, h) => tf.tensor2d(w.projW.subarray(h * d_head * d, (h + 1) * d_head * d), [d_head, d])),
     projB: tf.tensor1d(w.projB),
     fcW: tf.tensor2d(w.fcW, [d, d_mlp]),
     fcB: tf.tensor1d(w.fcB),
     fcProjW: tf.tensor2d(w.fcProjW, [d_mlp, d]),
     fcProjB: tf.tensor1d(w.fcProjB),
-    heads: Array.from({ length: n_head }, (_, h) => ({
-      wq: columnBlock(h),
-      wk: columnBlock(n_head + h),
-      wv: columnBlock(2 * n_head + h),
-      bq: bias(h),
-      bk: bias(n_head + h),
-      bv: bias(2 * n_head + h),
-      wo: slice(h),
-    })),
   };
 }
 
+/**
+ * Columns of c_attn are q | k | v, each holding the heads' d_head-wide blocks in order. The blocks
+ * are cut in plain arrays (tfjs's SplitV along columns is very slow on wasm) and kept as separate 2-D
+ * matrices: wasm's fast matmul takes 2-D operands only, batched 3-D products run ~10× slower.
+ */
+function uploadHeads(w: LayerWeights, config: ModelConfig): HeadWeights[] {
+  const { d_model: d, n_head, d_head } = config;
+  const columnBlock = (block: number) => {
+    const out = new Float32Array(d * d_head);
+    // A plain loop: a subarray per 64-value row costs more than the copy.
+    for (let r = 0, from = block * d_head; r < d; r++, from += 3 * d) for (let c = 0; c < d_head; c++) out[r * d_head + c] = w.attnW[from + c]!;
+    return tf.tensor2d(out, [d, d_head]);
+  };
+  const bias = (block: number) => tf.tensor1d(w.attnB.subarray(block * d_head, (block + 1) * d_head));
+  return Array.from({ length: n_head }, (_, h) => ({
+    wq: columnBlock(h),
+    wk: columnBlock(n_head + h),
+    wv: columnBlock(2 * n_head + h),
+    bq: bias(h),
+    bk: bias(n_head + h),
+    bv: bias(2 * n_head + h),
+  }));
+}
+
 function disposeLayer(layer: LayerOnDevice): void {
-  const all: tf.Tensor[] = [...layer.ln1, ...layer.ln2, layer.attnW, layer.attnB, layer.projW, layer.projB, layer.fcW, layer.fcB, layer.fcProjW, layer.fcProjB];
-  for (const h of layer.heads) all.push(...Object.values(h));
+  const all: tf.Tensor[] = [...layer.ln1, ...layer.ln2, ...layer.wo, layer.projB, layer.fcW, layer.fcB, layer.fcProjW, layer.fcProjB];
+  for (const h of layer.heads ?? []) all.push(...Object.values(h));
+  if (layer.fused) all.push(...Object.values(layer.fused));
   tf.dispose(all);
 }
 
@@ -232,32 +255,46 @@ function geluNew(x: tf.Tensor): tf.Tensor {
   return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
 }
 
+/** Query positions are grouped in blocks of up to this many (a power of two) for the score ops. */
+const QUERY_BLOCK = 32;
+
 function attentionVectorwise(x: tf.Tensor2D, layer: LayerOnDevice, config: ModelConfig, rec: Recorder): tf.Tensor2D {
   const { n_head: H, d_head: dh } = config;
   const n = x.shape[0];
+  const heads = layer.heads!;
   // Each head reads every position's vector with its own matrices (one op per head and matrix).
-  const q = layer.heads.map((h) => tf.add(tf.matMul(x, h.wq), h.bq));
-  const k = layer.heads.map((h) => tf.add(tf.matMul(x, h.wk), h.bk));
-  const v = layer.heads.map((h) => tf.add(tf.matMul(x, h.wv), h.bv));
-  const [Q, K, V] = [q, k, v].map((vs) => tf.stack(vs)) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
-  rec('attn.hook_q', tf.transpose(Q, [1, 0, 2]));
-  rec('attn.hook_k', tf.transpose(K, [1, 0, 2]));
-  rec('attn.hook_v', tf.transpose(V, [1, 0, 2]));
-  // Query position i meets keys 0..i only: the forbidden pairs are never computed.
-  const scoreRows: tf.Tensor[] = [];
-  const patternRows: tf.Tensor[] = [];
-  const zRows: tf.Tensor[] = [];
-  for (let i = 0; i < n; i++) {
-    const qi = tf.slice(Q, [0, i, 0], [H, 1, dh]);
-    const scores = tf.div(tf.matMul(qi, tf.slice(K, [0, 0, 0], [H, i + 1, dh]), false, true), Math.sqrt(dh));
-    const pattern = tf.softmax(scores);
-    zRows.push(tf.matMul(pattern, tf.slice(V, [0, 0, 0], [H, i + 1, dh])));
-    scoreRows.push(tf.reshape(scores, [H, i + 1]));
-    patternRows.push(tf.reshape(pattern, [H, i + 1]));
+  const project = (pick: (h: HeadWeights) => [tf.Tensor2D, tf.Tensor1D]) => tf.stack(heads.map((h) => tf.fused.matMul({ a: x, b: pick(h)[0], bias: pick(h)[1] }))) as tf.Tensor3D;
+  const Q = project((h) => [h.wq, h.bq]);
+  const K = project((h) => [h.wk, h.bk]);
+  const V = project((h) => [h.wv, h.bv]);
+  // Position-major copies [n, H, d_head] (the recorded layout): any run of positions is one
+  // contiguous range of them, which the block ops upload instead of slicing the backend tensors
+  // (wasm's slice copies its whole input, then a row at a time).
+  const [qs, ks, vs] = [Q, K, V].map((t) => ({ shape: [n, H, dh], data: tf.transpose(t, [1, 0, 2]).dataSync() as Float32Array }));
+  rec('attn.hook_q', qs!);
+  rec('attn.hook_k', ks!);
+  rec('attn.hook_v', vs!);
+  const block = Math.min(QUERY_BLOCK, 2 ** Math.ceil(Math.log2(n)));
+  const scores = causalScores(Q, K, qs!.data, ks!.data, block);
+  rec('attn.hook_attn_scores', { shape: [H, n, n], data: scores });
+  // Softmax and the weighted sum of values, one block of query rows at a time. A row's cells past
+  // its own position hold −∞ (never scored), so their weight is exactly 0 and adds nothing.
+  const pattern = new Float32Array(H * n * n);
+  const zBlocks: tf.Tensor3D[] = [];
+  for (let start = 0; start < n; start += block) {
+    const rows = Math.min(block, n - start);
+    const end = start + rows;
+    zBlocks.push(
+      tf.tidy(() => {
+        const blockPattern = tf.softmax(tf.tensor3d(rowBlock(scores, H, n, start, rows), [H, rows, end]));
+        putRowBlock(blockPattern.dataSync() as Float32Array, pattern, H, n, start, rows);
+        return tf.matMul(blockPattern, positions(vs!.data, 0, end, H, dh)) as tf.Tensor3D;
+      }),
+    );
   }
-  rec('attn.hook_attn_scores', triangleToSquare(tf.concat(scoreRows, 1), H, n, -Infinity));
-  rec('attn.hook_pattern', triangleToSquare(tf.concat(patternRows, 1), H, n, 0));
-  const Z = tf.concat(zRows, 1) as tf.Tensor3D;
+  rec('attn.hook_pattern', { shape: [H, n, n], data: pattern });
+  const Z = tf.concat(zBlocks, 1) as tf.Tensor3D;
+  tf.dispose(zBlocks);
   rec('attn.hook_z', tf.transpose(Z, [1, 0, 2]));
   // Each head's result goes back to the stream through its own slice of W_O; no concatenation.
   const results = headOutputs(Z, layer);
@@ -265,29 +302,85 @@ function attentionVectorwise(x: tf.Tensor2D, layer: LayerOnDevice, config: Model
   return tf.add(tf.addN(results), layer.projB) as tf.Tensor2D;
 }
 
+/**
+ * q·k/√d_head for every pair a query may see (key j ≤ query i), as the [H, n, n] square
+ * TransformerLens records, with −∞ in the masked half, which is never computed. The pairs are
+ * covered block-triangularly, each by exactly one op, so the op count grows with log n, not n:
+ * - each position with itself (one op for all);
+ * - inside each block of `block` positions, halving: the later half's queries against the
+ *   earlier half's keys, for halves of block/2, block/4, … 1 (one op per size, all blocks at once);
+ * - each block's queries against every key of the earlier blocks (one op per block).
+ */
+function causalScores(Q: tf.Tensor3D, K: tf.Tensor3D, qByPosition: Float32Array, kByPosition: Float32Array, block: number): Float32Array {
+  const [H, n, dh] = Q.shape;
+  const square = new Float32Array(H * n * n).fill(-Infinity);
+  const scaled = (dots: tf.Tensor) => tf.div(dots, Math.sqrt(dh)).dataSync() as Float32Array;
+  tf.tidy(() => {
+    const self = scaled(tf.sum(tf.mul(Q, K), -1));
+    for (let h = 0; h < H; h++) for (let i = 0; i < n; i++) square[(h * n + i) * n + i] = self[h * n + i]!;
+    // Padded to whole blocks; the padding's rows are queries that do not exist and are not copied.
+    const padded = Math.ceil(n / block) * block;
+    const [Qp, Kp] = [Q, K].map((t) => (padded === n ? t : tf.pad(t, [[0, 0], [0, padded - n], [0, 0]])));
+    for (let s = block / 2; s >= 1; s /= 2) {
+      const m = padded / (2 * s);
+      const half = (t: tf.Tensor, later: boolean) => tf.slice(tf.reshape(t, [H * m, 2 * s, dh]), [0, later ? s : 0, 0], [H * m, s, dh]);
+      const values = scaled(tf.matMul(half(Qp!, true), half(Kp!, false), false, true));
+      for (let h = 0; h < H; h++) {
+        for (let k = 0; k < m; k++) {
+          for (let a = 0; a < s; a++) {
+            const i = 2 * k * s + s + a;
+            if (i >= n) break;
+            const from = ((h * m + k) * s + a) * s;
+            square.set(values.subarray(from, from + s), (h * n + i) * n + 2 * k * s);
+          }
+        }
+      }
+    }
+  });
+  for (let start = block; start < n; start += block) {
+    const rows = Math.min(block, n - start);
+    tf.tidy(() => {
+      const values = scaled(tf.matMul(positions(qByPosition, start, rows, H, dh), positions(kByPosition, 0, start, H, dh), false, true));
+      for (let h = 0; h < H; h++) for (let r = 0; r < rows; r++) square.set(values.subarray((h * rows + r) * start, (h * rows + r + 1) * start), (h * n + start + r) * n);
+    });
+  }
+  return square;
+}
+
+/** Positions from…from+count−1 of position-major [n, H, d_head] values, uploaded as a head-major [H, count, d_head] tensor. */
+function positions(byPosition: Float32Array, from: number, count: number, H: number, dh: number): tf.Tensor3D {
+  return tf.transpose(tf.tensor3d(byPosition.subarray(from * H * dh, (from + count) * H * dh), [count, H, dh]), [1, 0, 2]);
+}
+
+/** Rows start…start+rows−1 of an [H, n, n] square, keys 0…start+rows−1, as an [H, rows, start+rows] block. */
+function rowBlock(square: Float32Array, H: number, n: number, start: number, rows: number): Float32Array {
+  const width = start + rows;
+  const out = new Float32Array(H * rows * width);
+  for (let h = 0; h < H; h++) {
+    for (let r = 0; r < rows; r++) out.set(square.subarray((h * n + start + r) * n, (h * n + start + r) * n + width), (h * rows + r) * width);
+  }
+  return out;
+}
+
+/** The inverse of rowBlock: writes an [H, rows, start+rows] block into its rows of the square. */
+function putRowBlock(values: Float32Array, square: Float32Array, H: number, n: number, start: number, rows: number): void {
+  const width = start + rows;
+  for (let h = 0; h < H; h++) {
+    for (let r = 0; r < rows; r++) square.set(values.subarray((h * rows + r) * width, (h * rows + r + 1) * width), (h * n + start + r) * n);
+  }
+}
+
 /** Each head's result vectors [n, d_head] times its own W_O slice [d_head, d_model]. */
 function headOutputs(Z: tf.Tensor3D, layer: LayerOnDevice): tf.Tensor2D[] {
   const zs = tf.unstack(Z) as tf.Tensor2D[];
-  return layer.heads.map((h, i) => tf.matMul(zs[i]!, h.wo));
-}
-
-/** Spreads packed lower-triangle rows [H, n(n+1)/2] into the [H, n, n] square TransformerLens records. */
-function triangleToSquare(packed: tf.Tensor, H: number, n: number, fill: number): tf.Tensor {
-  const values = packed.dataSync();
-  const square = new Float32Array(H * n * n).fill(fill);
-  const width = (n * (n + 1)) / 2;
-  for (let h = 0; h < H; h++) {
-    for (let i = 0, at = 0; i < n; at += ++i) {
-      for (let j = 0; j <= i; j++) square[(h * n + i) * n + j] = values[h * width + at + j]!;
-    }
-  }
-  return tf.tensor3d(square, [H, n, n]);
+  return layer.wo.map((wo, i) => tf.matMul(zs[i]!, wo));
 }
 
 function attentionBatched(x: tf.Tensor2D, layer: LayerOnDevice, config: ModelConfig, rec: Recorder): tf.Tensor2D {
   const { n_head: H, d_head: dh, d_model: d } = config;
   const n = x.shape[0];
-  const qkv = tf.add(tf.matMul(x, layer.attnW), layer.attnB);
+  const { attnW, attnB, projW } = layer.fused!;
+  const qkv = tf.fused.matMul({ a: x, b: attnW, bias: attnB });
   const [q, k, v] = tf.split(qkv, 3, 1).map((t) => tf.reshape(t, [n, H, dh]));
   rec('attn.hook_q', q!);
   rec('attn.hook_k', k!);
@@ -303,5 +396,5 @@ function attentionBatched(x: tf.Tensor2D, layer: LayerOnDevice, config: ModelCon
   rec('attn.hook_z', z);
   // The per-head outputs are not part of this path's arithmetic; they are computed for the record only.
   rec('attn.hook_result', tf.stack(headOutputs(Z as tf.Tensor3D, layer), 1));
-  return tf.add(tf.matMul(tf.reshape(z, [n, d]), layer.projW), layer.projB) as tf.Tensor2D;
+  return tf.fused.matMul({ a: tf.reshape(z, [n, d]) as tf.Tensor2D, b: projW, bias: layer.projB }) as tf.Tensor2D;
 }

@@ -136,8 +136,7 @@ export async function traceModel(source: string, options: TraceOptions & LoadOpt
   const model = await loadModel(source, { ...(backend ? { backend } : {}), ...(offline !== undefined ? { offline } : {}), ...(progress ? { progress } : {}) });
   const loadMs = performance.now() - start;
   try {
-    const trace = traceForward(model, tokenizerForVocabulary(model.config.n_vocab), { engineVersion: ENGINE_VERSION, ...traceOptions });
-    return { ...trace, engine: { ...trace.engine, timings: { load_ms: Math.round(loadMs), ...trace.engine.timings } } };
+    return traceForward(model, tokenizerForVocabulary(model.config.n_vocab), { engineVersion: ENGINE_VERSION, ...traceOptions, timings: { load_ms: Math.round(loadMs) } });
   } finally {
     model.dispose();
   }

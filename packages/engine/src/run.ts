@@ -18,6 +18,8 @@ export interface TraceOptions {
   /** How many candidates the decode record keeps (the full distribution is always in decode.probs). */
   readonly candidates?: number;
   readonly engineVersion?: string;
+  /** Timings measured before the pass (load_ms, say), recorded beside forward_ms. */
+  readonly timings?: Readonly<Record<string, number>>;
   /** ISO date stamped on the trace; defaults to now. */
   readonly created?: string;
 }
@@ -55,7 +57,7 @@ export function traceForward(model: Gpt2Model, tokenizer: Tokenizer, options: Tr
   const probs = decoded.probs;
   tensors.set(hook.decodeProbs, { shape: [vocab], data: probs });
   tensors.set(hook.tokens, { shape: [ids.length], data: Int32Array.from(ids) });
-  const engine: EngineInfo = { name: '@vectorview/engine', version: options.engineVersion ?? 'unknown', mode, backend: tf.getBackend(), timings: { forward_ms: Math.round(forwardMs * 10) / 10 } };
+  const engine: EngineInfo = { name: '@vectorview/engine', version: options.engineVersion ?? 'unknown', mode, backend: tf.getBackend(), timings: { ...options.timings, forward_ms: Math.round(forwardMs * 10) / 10 } };
   return createTrace({
     config: model.config,
     prompt: options.prompt ?? tokenizer.decode(ids),

@@ -115,6 +115,10 @@ export function gpt2Config(name: RandomModelName): ModelConfig {
   );
 }
 
+/** Random values are copied from one seeded pool in chunks at seeded offsets: a per-value generator costs seconds for GPT-2's 124M. */
+const POOL_SIZE = 1 << 20;
+const CHUNK = 4096;
+
 /**
  * Seeded random weights of exactly a GPT-2 size's shapes, for tests and benchmarks. Values are uniform
  * with GPT-2's initial standard deviation (0.02); LayerNorm gains sit near 1 so activations stay tame.
@@ -122,17 +126,23 @@ export function gpt2Config(name: RandomModelName): ModelConfig {
 export function randomWeights(config: ModelConfig, seed = 1234): Gpt2Weights {
   const random = randomLcg(seed);
   const spread = 0.02 * Math.sqrt(3);
-  const fill = (n: number, centre = 0, scale = spread) => {
+  const pool = new Float32Array(POOL_SIZE);
+  for (let i = 0; i < POOL_SIZE; i++) pool[i] = (2 * random() - 1) * spread;
+  const fill = (n: number) => {
     const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) out[i] = centre + (2 * random() - 1) * scale;
+    for (let at = 0; at < n; at += CHUNK) {
+      const from = Math.floor(random() * (POOL_SIZE - CHUNK));
+      out.set(pool.subarray(from, from + Math.min(CHUNK, n - at)), at);
+    }
     return out;
   };
   const shapes = expectedShapes(config);
   const tensors = new Map<string, Tensor>();
   for (const [name, shape] of shapes) {
-    const count = shape.reduce((a, b) => a * b, 1);
-    const isGain = /ln_\d\.weight|ln_f\.weight/.test(name);
-    tensors.set(name, { shape, data: isGain ? fill(count, 1, 0.1) : fill(count) });
+    const data = fill(shape.reduce((a, b) => a * b, 1));
+    // Gains: 1 ± 0.1 instead of 0 ± spread.
+    if (/ln_\d\.weight|ln_f\.weight/.test(name)) for (let i = 0; i < data.length; i++) data[i] = 1 + (data[i]! / spread) * 0.1;
+    tensors.set(name, { shape, data });
   }
   return weightsFromTensors(config, (name) => tensors.get(name));
 }

@@ -1,7 +1,7 @@
 /** File access for safetensors and traces: Node only, kept out of the browser-safe entry. */
 import { open, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { decodeTensorBytes, parseHeader, readHeaderLength, SafetensorsError, type SafetensorsHeader, type Tensor, type TensorEntry } from './safetensors.js';
-import { decodeTrace, encodeTrace, type Trace } from './trace.js';
+import { decodeTensorBytes, parseHeader, readHeaderLength, SafetensorsError, safetensorsHeader, type SafetensorsHeader, type Tensor, type TensorEntry } from './safetensors.js';
+import { decodeTrace, traceMetadata, type Trace } from './trace.js';
 
 export interface SafetensorsFile {
   readonly path: string;
@@ -43,9 +43,19 @@ export async function openSafetensorsFile(path: string): Promise<SafetensorsFile
       async read(which) {
         const entry = typeof which === 'string' ? byName.get(which) : which;
         if (!entry) throw new SafetensorsError(`${path} has no tensor named ${String(which)}`);
+        const readInto = async (bytes: Uint8Array) => {
+          const { bytesRead } = await fileHandle.read(bytes, 0, bytes.length, header.dataOffset + entry.begin);
+          if (bytesRead !== bytes.length) throw new SafetensorsError(`${path}: tensor ${entry.name} is truncated`);
+        };
+        // Float32 and int32 bytes are read straight into the tensor's own array: no copy after the read.
+        if (entry.dtype === 'F32' || entry.dtype === 'I32') {
+          const count = entry.shape.reduce((a, b) => a * b, 1);
+          const data = entry.dtype === 'F32' ? new Float32Array(count) : new Int32Array(count);
+          await readInto(new Uint8Array(data.buffer));
+          return { shape: [...entry.shape], data };
+        }
         const bytes = new Uint8Array(entry.end - entry.begin);
-        const { bytesRead } = await fileHandle.read(bytes, 0, bytes.length, header.dataOffset + entry.begin);
-        if (bytesRead !== bytes.length) throw new SafetensorsError(`${path}: tensor ${entry.name} is truncated`);
+        await readInto(bytes);
         return decodeTensorBytes(entry, bytes);
       },
       close: () => fileHandle.close(),
@@ -62,9 +72,13 @@ export async function openSafetensorsFile(path: string): Promise<SafetensorsFile
  * so a failure never leaves a half-written output behind.
  */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
+  await writeAtomically(path, (temporary) => writeFile(temporary, data));
+}
+
+async function writeAtomically(path: string, write: (temporary: string) => Promise<void>): Promise<void> {
   const temporary = `${path}.${process.pid}.${Date.now()}.partial`;
   try {
-    await writeFile(temporary, data);
+    await write(temporary);
     await rename(temporary, path);
   } catch (error) {
     await rm(temporary, { force: true });
@@ -86,6 +100,24 @@ export async function readTraceFile(path: string): Promise<Trace> {
   }
 }
 
+/**
+ * Writes tensors as a safetensors file, atomically and tensor by tensor: a full-context GPT-2 trace
+ * is gigabytes, so it is never assembled as one buffer (nor held twice), and it may exceed Node's
+ * 2 GiB limit for one write.
+ */
+export async function writeSafetensorsFile(path: string, tensors: ReadonlyMap<string, Tensor>, metadata: Record<string, string> = {}): Promise<void> {
+  const { header, entries } = safetensorsHeader(tensors, metadata);
+  await writeAtomically(path, async (temporary) => {
+    const handle = await open(temporary, 'w');
+    try {
+      await handle.write(header);
+      for (const [, { data }] of entries) await handle.write(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    } finally {
+      await handle.close();
+    }
+  });
+}
+
 export async function writeTraceFile(path: string, trace: Trace): Promise<void> {
-  await writeFileAtomic(path, encodeTrace(trace));
+  await writeSafetensorsFile(path, trace.tensors, traceMetadata(trace));
 }

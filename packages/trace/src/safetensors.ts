@@ -179,8 +179,8 @@ export function decodeSafetensors(bytes: Uint8Array): { metadata: Record<string,
   return { metadata: { ...header.metadata }, tensors };
 }
 
-/** Writes float32 / int32 tensors and string metadata as safetensors, header padded to 8 bytes as HF does. */
-export function encodeSafetensors(tensors: ReadonlyMap<string, Tensor> | Record<string, Tensor>, metadata: Record<string, string> = {}): Uint8Array {
+/** The header bytes (padded to 8 bytes as HF does) and tensor order of a safetensors file, without its data. */
+export function safetensorsHeader(tensors: ReadonlyMap<string, Tensor> | Record<string, Tensor>, metadata: Record<string, string> = {}): { header: Uint8Array; entries: [string, Tensor][]; dataBytes: number } {
   const entries = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors);
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) header['__metadata__'] = metadata;
@@ -192,17 +192,19 @@ export function encodeSafetensors(tensors: ReadonlyMap<string, Tensor> | Record<
     header[name] = { dtype, shape: tensor.shape, data_offsets: [offset, offset + tensor.data.byteLength] };
     offset += tensor.data.byteLength;
   }
-  let json = new TextEncoder().encode(JSON.stringify(header));
-  const padded = Math.ceil(json.length / 8) * 8;
-  if (padded !== json.length) {
-    const withSpaces = new Uint8Array(padded).fill(0x20);
-    withSpaces.set(json);
-    json = withSpaces;
-  }
-  const out = new Uint8Array(8 + json.length + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const out = new Uint8Array(8 + Math.ceil(json.length / 8) * 8).fill(0x20);
+  new DataView(out.buffer).setBigUint64(0, BigInt(out.length - 8), true);
   out.set(json, 8);
-  let at = 8 + json.length;
+  return { header: out, entries, dataBytes: offset };
+}
+
+/** Writes float32 / int32 tensors and string metadata as safetensors. */
+export function encodeSafetensors(tensors: ReadonlyMap<string, Tensor> | Record<string, Tensor>, metadata: Record<string, string> = {}): Uint8Array {
+  const { header, entries, dataBytes } = safetensorsHeader(tensors, metadata);
+  const out = new Uint8Array(header.length + dataBytes);
+  out.set(header);
+  let at = header.length;
   for (const [, tensor] of entries) {
     out.set(new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength), at);
     at += tensor.data.byteLength;

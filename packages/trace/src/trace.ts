@@ -122,8 +122,8 @@ function parseJson<T>(metadata: Record<string, string>, key: string): T | undefi
   }
 }
 
-/** Serialises a trace as safetensors: tensors by hook name, everything else as JSON metadata. */
-export function encodeTrace(trace: Trace): Uint8Array {
+/** A trace's non-tensor parts as safetensors string metadata. */
+export function traceMetadata(trace: Trace): Record<string, string> {
   const metadata: Record<string, string> = {
     format: TRACE_FORMAT,
     config: JSON.stringify(trace.config),
@@ -134,7 +134,12 @@ export function encodeTrace(trace: Trace): Uint8Array {
     created: trace.created,
   };
   if (trace.decode) metadata['decode'] = JSON.stringify(trace.decode);
-  return encodeSafetensors(trace.tensors, metadata);
+  return metadata;
+}
+
+/** Serialises a trace as safetensors: tensors by hook name, everything else as JSON metadata. */
+export function encodeTrace(trace: Trace): Uint8Array {
+  return encodeSafetensors(trace.tensors, traceMetadata(trace));
 }
 
 /**
@@ -183,6 +188,7 @@ export function createTrace(parts: TraceParts): Trace {
   const logits = parts.tensors.get(hook.logits);
   const n = parts.tokens.length;
   const logitPositions = parts.logitPositions ?? (logits ? Array.from({ length: logits.shape[0]! }, (_, i) => n - logits.shape[0]! + i) : []);
+  let graph: Graph | undefined;
   return {
     config: parts.config,
     prompt: parts.prompt ?? parts.tokens.map((t) => t.text).join(''),
@@ -191,7 +197,12 @@ export function createTrace(parts: TraceParts): Trace {
     logitPositions,
     engine: parts.engine ?? { name: 'external', version: 'unknown', mode: 'external' },
     created: parts.created ?? '',
-    graph: buildGraph(parts.config, n, logitPositions),
+    // Derived on first read: at full context it has ~10⁸ edges (every query to every key it sees, per
+    // head), which a trace written to disk never needs.
+    get graph() {
+      graph ??= buildGraph(parts.config, n, logitPositions);
+      return graph;
+    },
     ...(parts.decode ? { decode: parts.decode } : {}),
   };
 }

@@ -7,7 +7,7 @@
  *   - `--model gpt2` (and any hub id) served offline from a temporary HuggingFace cache holding the
  *     fixture checkpoint as models--openai-community--gpt2; random:gpt2-sized models run as random:tiny;
  *   - `--trace FILE` given a trace made first if no earlier command wrote one;
- *   - `npm run bench` cut to `--only engine --repeats 1`; PNGs to at most 30 dpi;
+ *   - `npm run bench` cut to `--quick --only warm --repeats 1`; PNGs to at most 30 dpi;
  *   - a few commands skipped, each with its reason (SKIP below).
  */
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -87,7 +87,7 @@ export function mapCommand(command, tmp) {
       mapped += `${/^npm run/.test(command) && !w.includes('--') ? ' --' : ''} ${flag} ${JSON.stringify(target)}`;
     }
   }
-  if (/^npm run bench\b/.test(command) && !w.includes('--only')) mapped += `${w.includes('--') ? '' : ' --'} --only engine --repeats 1`;
+  if (/^npm run bench\b/.test(command) && !w.includes('--only')) mapped += `${w.includes('--') ? '' : ' --'} --quick --only warm --repeats 1`;
   const hub = w.some((x, i) => w[i - 1] === '--model' && HUB_MODEL.test(x.replace(/^["']|["']$/g, '')));
   return { run: mapped, outputs, inputs, hub };
 }
@@ -138,7 +138,7 @@ describe('the commands shown in the docs', () => {
     expect(m.run).toBe('npm run poster -- --size A1 --pdf "/t/poster.pdf" --png "/t/poster.png" --dpi 30 --out "/t/poster.svg"');
     expect(mapCommand('npm run poster', '/t').run).toBe('npm run poster -- --out "/t/poster.svg"');
     expect(mapCommand('npm run talk', '/t').run).toBe('npm run talk -- --out "/t/talk/"');
-    expect(mapCommand('npm run bench', '/t').run).toBe('npm run bench -- --only engine --repeats 1');
+    expect(mapCommand('npm run bench', '/t').run).toBe('npm run bench -- --quick --only warm --repeats 1');
     expect(mapCommand('npm run talk -- --model random:gpt2 --out talk/', '/t').run).toBe('npm run talk -- --model random:tiny --out "/t/talk/"');
     expect(mapCommand('npm run poster -- --model gpt2 --prompt "..."', '/t').hub).toBe(true);
     expect(mapCommand('npm ci', '/t').skip).toMatch(/node_modules/);

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,6 +63,40 @@ describe('vectorview-poster', () => {
     expect(result.stderr).not.toMatch(/\n\s+at /);
     expect(readdirSync(dir)).toEqual([]);
   }, 60_000);
+});
+
+describe('vectorview-poster never writes over its inputs or one output over another', () => {
+  it.each([
+    [['--pdf', 's.svg'], /--pdf .*s\.svg and --out .*s\.svg would write over each other/],
+    [['--png', 's.svg'], /--png .*s\.svg and --out .*s\.svg would write over each other/],
+    [['--save-trace', 's.svg'], /--save-trace .*s\.svg and --out .*s\.svg would write over each other/],
+    [['--pdf', 'nodir/x.pdf', '--save-trace', 'nodir/x.pdf'], /would write over each other/],
+  ])('%j with --out s.svg: one line, nothing written', async (args, message) => {
+    const dir = mkdtempSync(join(tmpdir(), 'poster-clash-'));
+    const result = await poster(['--model', FIXTURE, ...args.map((a) => (a.startsWith('--') ? a : join(dir, a))), '--out', join(dir, 's.svg')]);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n').at(-1)).toMatch(message);
+    expect(readdirSync(dir)).toEqual([]);
+  }, 60_000);
+
+  it('--trace t --out t: refused, the trace unchanged', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'poster-own-'));
+    const trace = join(dir, 't.safetensors');
+    writeFileSync(trace, 'not read: refused before');
+    const result = await poster(['--trace', trace, '--out', trace]);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n').at(-1)).toMatch(/^vectorview-poster: --out .*t\.safetensors would write over the input --trace/);
+    expect(readFileSync(trace, 'utf8')).toBe('not read: refused before');
+    expect(readdirSync(dir)).toEqual(['t.safetensors']);
+  }, 60_000);
+
+  it('outputs into folders that do not exist: created, and the last line says so', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'poster-folders-'));
+    const result = await poster(['--model', FIXTURE, '--size', 'web', '--out', join(dir, 'o', 'p.svg'), '--save-trace', join(dir, 'o', 'nodir', 't.safetensors')]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr.trim().split('\n').at(-1)).toMatch(/; created folder .*o$/);
+    expect(readdirSync(dir, { recursive: true }).map(String).sort()).toEqual(['o', join('o', 'nodir'), join('o', 'nodir', 't.safetensors'), join('o', 'p.svg')]);
+  }, 120_000);
 });
 
 describe.skipIf(!hasBrowser)('the poster in Chromium', () => {

@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -244,6 +244,21 @@ describe('bad input', () => {
     expect(result.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(out)).toBe(false);
     expect(readdirSync(dir).filter((f) => f.startsWith('.bad-'))).toEqual([]);
+  }, 60_000);
+
+  it.each([
+    ['a PDF inside the deck folder', (d: string) => ['--out', path.join(d, 'D'), '--pdf', path.join(d, 'D', 'talk.pdf')], /--pdf .*talk\.pdf and --out .*D would write over each other/],
+    ['the deck and the PDF on one path', (d: string) => ['--out', path.join(d, 'x.pdf'), '--pdf', path.join(d, 'x.pdf')], /--pdf .*x\.pdf and --out .*x\.pdf would write over each other/],
+    ['a deck over the trace it reads', (d: string) => ['--trace', path.join(d, 'D'), '--out', path.join(d, 'D')], /--out .*D would write over the input --trace/],
+  ])('%s: refused with one line, nothing written', async (_name, args, message) => {
+    const d = await mkdtemp(path.join(os.tmpdir(), 'vectorview-talk-clash-'));
+    if (_name.includes('trace')) await writeFile(path.join(d, 'D'), 'a trace');
+    const before = readdirSync(d);
+    const e = await run(process.execPath, [CLI, ...args(d)]).then(() => ({ code: 0, stderr: '' }), (err: { code: number; stderr: string }) => err);
+    expect(e.code).toBe(1);
+    expect(e.stderr.trim().split('\n')).toHaveLength(1);
+    expect(e.stderr).toMatch(message);
+    expect(readdirSync(d)).toEqual(before);
   }, 60_000);
 
   it('names the valid themes', async () => {

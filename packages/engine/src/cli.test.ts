@@ -18,8 +18,8 @@ interface Run {
   readonly stderr: string;
 }
 
-function cli(args: string[]): Promise<Run> {
-  const env = { ...process.env };
+function cli(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
+  const env = { ...process.env, ...extraEnv };
   delete env['VECTORVIEW_DEBUG'];
   return new Promise((resolve) => {
     execFile(process.execPath, [CLI, ...args], { timeout: 60_000, env, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
@@ -165,8 +165,16 @@ describe('vectorview-trace on bad input: one line on stderr, non-zero exit, no o
     ['65 token ids', () => ['--model', FIXTURE_DIR, '--tokens', Array(65).fill(464).join(',')], /the prompt has 65 tokens but gpt2-tiny-hf reads at most 64/],
     ['a token id outside the vocabulary', () => ['--model', FIXTURE_DIR, '--tokens', '464,50257'], /token id 50257 is outside the vocabulary \(0\.\.50256\)/],
     ['a token id that is not a number', () => ['--model', FIXTURE_DIR, '--tokens', '464,abc'], /--tokens must be comma-separated integer ids/],
-    ['--top-p 2', () => ['--model', FIXTURE_DIR, '--tokens', '464', '--top-p', '2'], /--top-p must be a number in \(0, 1\], got "2"/],
+    ['--top-p 2', () => ['--model', FIXTURE_DIR, '--tokens', '464', '--top-p', '2'], /--top-p must be a number in \(0, 1\], got 2$/],
     ['an unknown flag', () => ['--model', FIXTURE_DIR, '--tokens', '464', '--bogus'], /Unknown option '--bogus'/],
+    ['a negative --top-k', () => ['--model', FIXTURE_DIR, '--tokens', '464', '--top-k', '-3'], /^vectorview-trace: --top-k must be a whole number ≥ 0 \(0 turns it off\), got -3$/],
+    ['a negative --temperature', () => ['--model', FIXTURE_DIR, '--tokens', '464', '--temperature', '-1'], /--temperature must be 0 \(greedy\) or a number from 0\.000001 to 1000000, got -1$/],
+    ['a --temperature so small the logits overflow', () => ['--model', FIXTURE_DIR, '--tokens', '464', '--temperature', '1e-320'], /--temperature must be 0 \(greedy\) or a number from .*, got 1e-320$/],
+    ['a hexadecimal --seed', () => ['--model', FIXTURE_DIR, '--tokens', '464', '--seed', '0x10'], /--seed must be a whole number, got 0x10$/],
+    ['a negative token id', () => ['--model', FIXTURE_DIR, '--tokens', '-1'], /--tokens must be comma-separated integer ids .*, got "-1"/],
+    ['hexadecimal and exponent token ids', () => ['--model', FIXTURE_DIR, '--tokens', '0x10,1e3'], /--tokens must be .*, got "0x10" in "0x10,1e3"/],
+    ['a whitespace-only prompt', () => ['--model', FIXTURE_DIR, '--prompt', '   '], /the prompt is empty/],
+    ['a flag with no value', () => ['--model', FIXTURE_DIR, '--tokens'], /^vectorview-trace: --tokens needs a value$/],
   ];
 
   it.concurrent.each(cases.map(([name, args, message], i) => [name, args, message, i] as const))(
@@ -188,6 +196,60 @@ describe('vectorview-trace on bad input: one line on stderr, non-zero exit, no o
     },
     60_000,
   );
+});
+
+describe('vectorview-trace never writes over its inputs, and creates missing folders', () => {
+  it.each([
+    ['the weights it reads', (dir: string) => ['--model', path.join(dir, 'model.safetensors'), '--out', path.join(dir, 'model.safetensors')]],
+    ['the config beside them', (dir: string) => ['--model', dir, '--out', path.join(dir, 'config.json')]],
+  ])('refuses --out over %s with one line, and the checkpoint is unchanged', async (_name, args) => {
+    const dir = checkpoint(`own-input-${_name.length}`, fixtureBytes);
+    const { code, stderr } = await cli([...args(dir), '--tokens', '464']);
+    expect(code).toBe(1);
+    expect(stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(/^vectorview-trace: --out .* would write over the input --model /);
+    expect(readFileSync(path.join(dir, 'model.safetensors')).equals(fixtureBytes)).toBe(true);
+    expect(readFileSync(path.join(dir, 'config.json'), 'utf8')).toBe(configText);
+    expect(readdirSync(dir).sort()).toEqual(['config.json', 'model.safetensors']);
+  }, 60_000);
+
+  it('--out into folders that do not exist: they are created, and the last line says so', async () => {
+    const out = path.join(root, 'made', 'deeper', 't.safetensors');
+    const { code, stderr } = await cli(['--model', FIXTURE_DIR, '--tokens', '464', '--out', out]);
+    expect(code, stderr).toBe(0);
+    expect(stderr).toMatch(/, 1 token\);.*; created folder .*made\n$/);
+    expect(readdirSync(path.join(root, 'made'), { recursive: true }).map(String).sort()).toEqual(['deeper', path.join('deeper', 't.safetensors')]);
+  }, 60_000);
+});
+
+describe('vectorview-trace command-line basics', () => {
+  it('--help lists every flag with its meaning, and the decoding defaults from DEFAULT_DECODE', async () => {
+    const { code, stdout } = await cli(['--help']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^usage: vectorview-trace \[--model gpt2\|DIR\|FILE\|random:NAME\]/);
+    const described = new Set([...stdout.matchAll(/^ {2}--([\w-]+)(?: \S+)? {2,}\S/gm)].map((m) => m[1]));
+    const used = new Set([...stdout.split('\n\n')[0]!.matchAll(/--([\w-]+)/g)].map((m) => m[1]));
+    for (const flag of [...used, 'offline', 'mode', 'help']) expect(described, `--${flag}`).toContain(flag);
+    expect(stdout).toContain(`(default: ${DEFAULT_DECODE.temperature})`);
+    expect(stdout).toContain(`(default: ${DEFAULT_DECODE.top_k})`);
+  });
+
+  it('a value starting with "-" is read as the value: --prompt -->', async () => {
+    const out = path.join(root, 'dash.safetensors');
+    const { code, stderr } = await cli(['--model', FIXTURE_DIR, '--prompt', '-->', '--out', out]);
+    expect(code, stderr).toBe(0);
+    expect(decodeTrace(readFileSync(out)).prompt).toBe('-->');
+  }, 60_000);
+
+  it('without --model, the bundled model is used (progress names it)', async () => {
+    const bundled = JSON.parse(readFileSync(fileURLToPath(new URL('../../default-model/model/config.json', import.meta.url)), 'utf8')) as { name: string };
+    const out = path.join(root, 'bundled.safetensors');
+    const { code, stderr } = await cli(['--prompt', 'Hello', '--out', out], { VECTORVIEW_VERBOSE: '1' });
+    expect(code, stderr).toBe(0);
+    expect(stderr).toContain(`loading model ${bundled.name} and running`);
+    expect(stderr).not.toMatch(/ 1 tokens/);
+    expect(decodeTrace(readFileSync(out)).config.name).toBe(bundled.name);
+  }, 60_000);
 });
 
 describe('after all runs', () => {

@@ -112,7 +112,12 @@ export async function loadWeights(source: string, options: LoadOptions = {}): Pr
   }
   if (isHubModelId(source)) {
     const hub = await resolveHubModel(source, options);
-    return loadCheckpoint(hub.files.weights, await readConfigJson(hub.files.config), source);
+    try {
+      return await loadCheckpoint(hub.files.weights, await readConfigJson(hub.files.config), source);
+    } catch (error) {
+      // Say which cached files to delete: the next run then downloads them again.
+      throw new ModelSourceError(`${(error as Error).message} (the cached files are in ${hub.dir}: delete that folder to download them again)`);
+    }
   }
   throw new ModelSourceError(`model ${source} not found: give a checkpoint directory, a .safetensors file, or random:NAME, or a hub id such as gpt2`);
 }
@@ -146,6 +151,8 @@ export async function traceModel(source: string, options: TraceOptions & LoadOpt
 export interface TraceDefaults {
   /** The model used when --model is not given. */
   readonly model: string;
+  /** Its name, for progress lines. */
+  readonly modelName?: string;
   /** The prompt used when neither --prompt nor --tokens is given. */
   readonly prompt: string;
   /** Which positions to unembed (default: the last). */
@@ -163,17 +170,18 @@ export async function traceFromFlags(values: ForwardFlagValues & { trace?: strin
     progress(`reading trace ${values.trace}`);
     return readTraceFile(values.trace);
   }
+  if (values.prompt !== undefined && values.prompt.trim() === '') throw new UsageError('the prompt is empty: give some text with --prompt or ids with --tokens');
   const tokens = tokensFromFlags(values);
   const decode = decodeFromFlags(values);
   const mode = modeFromFlags(values);
   const source = values.model ?? defaults.model;
   const input = tokens ? { tokens } : { prompt: values.prompt ?? defaults.prompt };
-  progress(`loading model ${values.model ?? 'default'} and running the ${mode} forward pass`);
+  progress(`loading model ${values.model ?? defaults.modelName ?? defaults.model} and running the ${mode} forward pass`);
   const trace = await traceModel(source, { ...input, decode, mode, offline: values.offline === true, progress, ...(defaults.unembed ? { unembed: defaults.unembed } : {}) });
   const t = trace.engine.timings ?? {};
   const chosen = trace.decode!.chosen;
   const duration = (ms = 0) => (ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`);
-  progress(`  ${trace.config.name}: loaded in ${duration(t['load_ms'])}, ${trace.tokens.length} tokens forward in ${duration(t['forward_ms'])}; next token ${JSON.stringify(chosen.text)} (p = ${chosen.prob.toFixed(3)})`);
+  progress(`  ${trace.config.name}: loaded in ${duration(t['load_ms'])}, ${trace.tokens.length} token${trace.tokens.length === 1 ? '' : 's'} forward in ${duration(t['forward_ms'])}; next token ${JSON.stringify(chosen.text)} (p = ${chosen.prob.toFixed(3)})`);
   return trace;
 }
 

@@ -1,5 +1,6 @@
 /** File access for safetensors and traces: Node only, kept out of the browser-safe entry. */
-import { open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
+import { writeOutputs } from './outputs.js';
 import { decodeTensorBytes, parseHeader, readHeaderLength, SafetensorsError, type SafetensorsHeader, type Tensor, type TensorEntry } from './safetensors.js';
 import { decodeTrace, encodeTrace, type Trace } from './trace.js';
 
@@ -58,18 +59,11 @@ export async function openSafetensorsFile(path: string): Promise<SafetensorsFile
 }
 
 /**
- * Writes a file atomically: to a temporary name beside the target, then renamed,
- * so a failure never leaves a half-written output behind.
+ * Writes one file atomically: staged beside the target, then renamed, so a failure (or a kill)
+ * never leaves a half-written output under the target's name.
  */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  const temporary = `${path}.${process.pid}.${Date.now()}.partial`;
-  try {
-    await writeFile(temporary, data);
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
+  await writeOutputs([{ target: { flag: 'file', path }, data }]);
 }
 
 export async function readTraceFile(path: string): Promise<Trace> {
@@ -89,3 +83,4 @@ export async function readTraceFile(path: string): Promise<Trace> {
 export async function writeTraceFile(path: string, trace: Trace): Promise<void> {
   await writeFileAtomic(path, encodeTrace(trace));
 }
+export * from './outputs.js';

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { browserAvailableForTests, svgToPdf, withPage } from '@vectorview/chromium';
 import { renderPoster } from '@vectorview/renderer';
 import { traceModel } from '@vectorview/engine/node';
-import type { Trace } from '@vectorview/trace';
+import { decodeSafetensors, encodeSafetensors, encodeTrace, type Tensor, type Trace } from '@vectorview/trace';
 
 const run = promisify(execFile);
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -97,6 +97,60 @@ describe('vectorview-poster never writes over its inputs or one output over anot
     expect(result.stderr.trim().split('\n').at(-1)).toMatch(/; created folder .*o$/);
     expect(readdirSync(dir, { recursive: true }).map(String).sort()).toEqual(['o', join('o', 'nodir'), join('o', 'nodir', 't.safetensors'), join('o', 'p.svg')]);
   }, 120_000);
+});
+
+describe('vectorview-poster refuses saved traces it cannot draw, with one line naming the field', () => {
+  let dir: string;
+  let good: Uint8Array;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'poster-traces-'));
+    good = encodeTrace(await traceModel(FIXTURE, { prompt: 'The capital of France is' }));
+  }, 60_000);
+
+  /** The good trace with its metadata edited. */
+  function edited(edit: (metadata: Record<string, string>, tensors: Map<string, Tensor>) => void): Uint8Array {
+    const { metadata, tensors } = decodeSafetensors(good);
+    const copy = { ...metadata };
+    edit(copy, tensors);
+    return encodeSafetensors(tensors, copy);
+  }
+  const config = (m: Record<string, string>, change: Record<string, unknown>) => (m['config'] = JSON.stringify({ ...(JSON.parse(m['config']!) as object), ...change }));
+
+  it.each([
+    ['n_layer 1000000 in the config', () => edited((m) => config(m, { n_layer: 1_000_000 })), /config field n_layer is 1000000, beyond the 192/],
+    ['n_head 8 over 4 heads of data', () => edited((m) => config(m, { n_head: 8, d_head: 4 })), /tensor blocks\.0\.attn\.hook_q has shape \[5, 4, 8\], but the config and 5 tokens give \[5, 8, 4\]/],
+    ['engine metadata 5', () => edited((m) => (m['engine'] = '5')), /metadata engine is 5, which is not valid/],
+    ['a bad temperature', () => edited((m) => (m['decode'] = JSON.stringify({ ...(JSON.parse(m['decode']!) as { settings: object }), settings: { ...(JSON.parse(m['decode']!) as { settings: object }).settings, temperature: 'hot' } }))), /metadata decode\.settings\.temperature is "hot"/],
+    ['a token id outside the vocabulary', () => edited((m) => (m['tokens'] = JSON.stringify((JSON.parse(m['tokens']!) as { id: number }[]).map((t, i) => (i === 1 ? { ...t, id: 60000 } : t))))), /metadata tokens\[1\] has id 60000, outside the vocabulary/],
+    ['bad logit_positions', () => edited((m) => (m['logit_positions'] = '[4, 3]')), /metadata logit_positions is \[4,3\]/],
+    ['an infinite activation', () => edited((_m, t) => t.get('blocks.1.hook_resid_post')!.data.fill(Infinity, 3, 4)), /tensor blocks\.1\.hook_resid_post holds Infinity at element 3/],
+    ['bytes appended after the data', () => Buffer.concat([good, Buffer.alloc(100)]), /bytes appended after the data/],
+  ])('%s', async (_name, bytes, message) => {
+    const file = join(dir, `${_name.replace(/\W+/g, '-')}.safetensors`);
+    writeFileSync(file, bytes());
+    const out = join(dir, `${_name.replace(/\W+/g, '-')}.svg`);
+    const result = await poster(['--trace', file, '--out', out]);
+    expect(result.code).toBe(1);
+    const last = result.stderr.trim().split('\n').at(-1)!;
+    expect(last).toMatch(/^vectorview-poster: /);
+    expect(last).toMatch(message);
+    expect(existsSync(out)).toBe(false);
+  }, 60_000);
+
+  it.each([
+    ['/dev/zero', () => '/dev/zero'],
+    ['a FIFO with no writer', () => {
+      const fifo = join(dir, 'fifo.safetensors');
+      if (!existsSync(fifo)) execFileSync('mkfifo', [fifo]);
+      return fifo;
+    }],
+  ])('--trace %s: refused at once as not a regular file', async (_name, path) => {
+    const out = join(dir, 'special.svg');
+    const result = await poster(['--trace', path(), '--out', out]);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n').at(-1)).toMatch(/cannot read trace .*: not a regular file \(a device, FIFO or socket\)$/);
+    expect(existsSync(out)).toBe(false);
+  }, 30_000);
 });
 
 describe.skipIf(!hasBrowser)('the poster in Chromium', () => {

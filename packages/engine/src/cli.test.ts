@@ -35,12 +35,21 @@ const fixtureBytes = readFileSync(path.join(FIXTURE_DIR, 'model.safetensors'));
 const configText = readFileSync(path.join(FIXTURE_DIR, 'config.json'), 'utf8');
 
 /** A checkpoint folder (config.json + model.safetensors) with the given weights file. */
-function checkpoint(name: string, bytes: Uint8Array): string {
+function checkpoint(name: string, bytes: Uint8Array, configChange: Record<string, unknown> = {}): string {
   const dir = path.join(root, name);
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'model.safetensors'), bytes);
-  writeFileSync(path.join(dir, 'config.json'), configText);
+  writeFileSync(path.join(dir, 'config.json'), Object.keys(configChange).length === 0 ? configText : JSON.stringify({ ...(JSON.parse(configText) as object), ...configChange }));
   return dir;
+}
+
+/** The fixture with its header length one byte short of its JSON, which is then padded by one space so it still parses. */
+function headerOneByteShort(): Uint8Array {
+  const length = Number(fixtureBytes.readBigUInt64LE(0));
+  const json = fixtureBytes.subarray(8, 8 + length).toString('utf8').trimEnd();
+  const prefix = Buffer.alloc(8);
+  prefix.writeBigUInt64LE(BigInt(json.length));
+  return Buffer.concat([prefix, Buffer.from(`${json} `), fixtureBytes.subarray(8 + length)]);
 }
 
 /** The fixture file with its JSON header rewritten (same data bytes). */
@@ -167,6 +176,14 @@ describe('vectorview-trace on bad input: one line on stderr, non-zero exit, no o
     ['a token id that is not a number', () => ['--model', FIXTURE_DIR, '--tokens', '464,abc'], /--tokens must be comma-separated integer ids/],
     ['--top-p 2', () => ['--model', FIXTURE_DIR, '--tokens', '464', '--top-p', '2'], /--top-p must be a number in \(0, 1\], got 2$/],
     ['an unknown flag', () => ['--model', FIXTURE_DIR, '--tokens', '464', '--bogus'], /Unknown option '--bogus'/],
+    ['n_layer 10⁹ in the config', () => ['--model', checkpoint('n-layer-huge', fixtureBytes, { n_layer: 1e9 }), '--tokens', '464'], /config field n_layer is 1000000000, beyond the 192 this reader accepts/],
+    ['layer_norm_epsilon 1e300', () => ['--model', checkpoint('eps-huge', fixtureBytes, { layer_norm_epsilon: 1e300 }), '--tokens', '464'], /layer_norm_epsilon must be a number between 0 and 1, got 1e\+300/],
+    ['n_layer 1 over two layers of weights', () => ['--model', checkpoint('n-layer-1', fixtureBytes, { n_layer: 1 }), '--tokens', '464'], /holds h\.1\.\S+, but the config has n_layer 1: the config and the weights disagree/],
+    ['tie_word_embeddings false with no lm_head', () => ['--model', checkpoint('untied', fixtureBytes, { tie_word_embeddings: false }), '--tokens', '464'], /unties the embeddings \(tie_word_embeddings false\) but the file has no lm_head\.weight/],
+    ['bytes appended after the data', () => ['--model', checkpoint('trailing', Buffer.concat([fixtureBytes, Buffer.alloc(64)])), '--tokens', '464'], /the data section is \d+ bytes but its tensors use \d+ \(bytes appended after the data\?\)/],
+    ['a header one byte short', () => ['--model', checkpoint('short-header', headerOneByteShort()), '--tokens', '464'], /model\.safetensors: the data section is \d+ bytes but its tensors use \d+/],
+    ['a NaN weight', () => ['--model', checkpoint('nan', withTensors((t) => t.get('transformer.h.0.mlp.c_fc.weight')!.data.fill(NaN, 7, 8))), '--tokens', '464'], /tensor transformer\.h\.0\.mlp\.c_fc\.weight holds NaN at element 7; weights must be finite/],
+    ['an infinite weight', () => ['--model', checkpoint('inf', withTensors((t) => t.get('transformer.wte.weight')!.data.fill(-Infinity, 0, 1))), '--tokens', '464'], /tensor transformer\.wte\.weight holds -Infinity at element 0/],
     ['a negative --top-k', () => ['--model', FIXTURE_DIR, '--tokens', '464', '--top-k', '-3'], /^vectorview-trace: --top-k must be a whole number ≥ 0 \(0 turns it off\), got -3$/],
     ['a negative --temperature', () => ['--model', FIXTURE_DIR, '--tokens', '464', '--temperature', '-1'], /--temperature must be 0 \(greedy\) or a number from 0\.000001 to 1000000, got -1$/],
     ['a --temperature so small the logits overflow', () => ['--model', FIXTURE_DIR, '--tokens', '464', '--temperature', '1e-320'], /--temperature must be 0 \(greedy\) or a number from .*, got 1e-320$/],
@@ -191,6 +208,7 @@ describe('vectorview-trace on bad input: one line on stderr, non-zero exit, no o
       expect(lines[0]).toMatch(/^vectorview-trace: \S/);
       expect(stderr).not.toMatch(/^ {4}at /m);
       expect(lines[0]).toMatch(message);
+      expect(lines[0]).not.toMatch(/undefined/);
       expect(stdout).toBe('');
       expect(existsSync(out)).toBe(false);
     },

@@ -46,6 +46,12 @@ async function readConfigJson(file: string): Promise<unknown> {
   }
 }
 
+/** The index of the first NaN or ±∞, or -1 (a plain loop: this runs over every weight). */
+function firstNonFinite(data: ArrayLike<number>): number {
+  for (let i = 0; i < data.length; i++) if (data[i]! - data[i]! !== 0) return i;
+  return -1;
+}
+
 /**
  * Reads a HuggingFace GPT-2 checkpoint tensor by tensor. Keys may carry the `transformer.` prefix
  * or not; attention-mask buffers are skipped; lm_head.weight is used only when embeddings are untied.
@@ -57,11 +63,17 @@ export async function loadCheckpoint(weightsFile: string, configJson: unknown, n
     const byName = new Map(file.header.tensors.map((t) => [t.name.replace(/^transformer\./, ''), t]));
     const loaded = new Map<string, Tensor>();
     const get = (key: string) => loaded.get(key);
+    const lmHead = byName.get('lm_head.weight');
+    if (!config.tied_embeddings && !lmHead) throw new ConfigError(`${weightsFile}: the config unties the embeddings (tie_word_embeddings false) but the file has no lm_head.weight`);
     for (const [key, entry] of byName) {
       if (/\.attn\.(bias|masked_bias)$/.test(key) || key === 'lm_head.weight') continue;
-      loaded.set(key, await file.read(entry));
+      const layer = /^h\.(\d+)\./.exec(key)?.[1];
+      if (layer !== undefined && Number(layer) >= config.n_layer) throw new ConfigError(`${weightsFile} holds ${key}, but the config has n_layer ${config.n_layer}: the config and the weights disagree`);
+      const tensor = await file.read(entry);
+      const bad = firstNonFinite(tensor.data);
+      if (bad >= 0) throw new WeightsError(`${weightsFile}: tensor ${entry.name} holds ${tensor.data[bad]} at element ${bad}; weights must be finite`);
+      loaded.set(key, tensor);
     }
-    const lmHead = byName.get('lm_head.weight');
     return weightsFromTensors(config, get, lmHead && !config.tied_embeddings ? await file.read(lmHead) : undefined);
   } finally {
     await file.close();

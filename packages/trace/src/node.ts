@@ -1,8 +1,8 @@
 /** File access for safetensors and traces: Node only, kept out of the browser-safe entry. */
-import { open, readFile } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { writeOutputs } from './outputs.js';
 import { decodeTensorBytes, parseHeader, readHeaderLength, SafetensorsError, type SafetensorsHeader, type Tensor, type TensorEntry } from './safetensors.js';
-import { decodeTrace, encodeTrace, type Trace } from './trace.js';
+import { checkTraceHeader, decodeTrace, encodeTrace, type Trace } from './trace.js';
 
 export interface SafetensorsFile {
   readonly path: string;
@@ -20,7 +20,20 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** Refuses anything but a regular file before opening it: opening a FIFO with no writer would block forever, and /dev/zero never ends. */
+async function checkRegularFile(path: string, cannot: string): Promise<void> {
+  let s;
+  try {
+    s = await stat(path);
+  } catch (error) {
+    throw new SafetensorsError(`${cannot} ${path}: ${describe(error)}`);
+  }
+  if (s.isDirectory()) throw new SafetensorsError(`${cannot} ${path}: ${describe({ code: 'EISDIR' })}`);
+  if (!s.isFile()) throw new SafetensorsError(`${cannot} ${path}: not a regular file (a device, FIFO or socket)`);
+}
+
 export async function openSafetensorsFile(path: string): Promise<SafetensorsFile> {
+  await checkRegularFile(path, 'cannot open');
   let handle;
   try {
     handle = await open(path, 'r');
@@ -67,6 +80,17 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
 }
 
 export async function readTraceFile(path: string): Promise<Trace> {
+  await checkRegularFile(path, 'cannot read trace');
+  // The header alone is checked first: a config or shapes that imply more data than a trace of that
+  // model holds are refused before the data is read.
+  const file = await openSafetensorsFile(path);
+  try {
+    checkTraceHeader({ ...file.header.metadata }, file.header.tensors);
+  } catch (error) {
+    throw new SafetensorsError(`${path}: ${(error as Error).message}`);
+  } finally {
+    await file.close();
+  }
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);

@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,6 +89,17 @@ describe('vectorview-poster never writes over its inputs or one output over anot
     expect(readFileSync(trace, 'utf8')).toBe('not read: refused before');
     expect(readdirSync(dir)).toEqual(['t.safetensors']);
   }, 60_000);
+
+  it('leftovers of killed runs beside the target are removed by the next run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'poster-leftovers-'));
+    mkdirSync(join(dir, '.vectorview-partial', '999999999-killed'), { recursive: true });
+    writeFileSync(join(dir, '.vectorview-partial', '999999999-killed', 'p.svg'), 'half');
+    mkdirSync(join(dir, '.p.svg.tmp-Ab12Cd'));
+    writeFileSync(join(dir, 'p.svg.999999999.1796151198729.partial'), 'half');
+    const result = await poster(['--model', FIXTURE, '--size', 'web', '--out', join(dir, 'p.svg')]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(readdirSync(dir)).toEqual(['p.svg']);
+  }, 120_000);
 
   it('outputs into folders that do not exist: created, and the last line says so', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'poster-folders-'));

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -184,6 +184,11 @@ describe('vectorview-trace on bad input: one line on stderr, non-zero exit, no o
     ['a header one byte short', () => ['--model', checkpoint('short-header', headerOneByteShort()), '--tokens', '464'], /model\.safetensors: the data section is \d+ bytes but its tensors use \d+/],
     ['a NaN weight', () => ['--model', checkpoint('nan', withTensors((t) => t.get('transformer.h.0.mlp.c_fc.weight')!.data.fill(NaN, 7, 8))), '--tokens', '464'], /tensor transformer\.h\.0\.mlp\.c_fc\.weight holds NaN at element 7; weights must be finite/],
     ['an infinite weight', () => ['--model', checkpoint('inf', withTensors((t) => t.get('transformer.wte.weight')!.data.fill(-Infinity, 0, 1))), '--tokens', '464'], /tensor transformer\.wte\.weight holds -Infinity at element 0/],
+    ['a FIFO as --model (no writer: opening it would block)', () => {
+      const fifo = path.join(root, 'model-fifo.safetensors');
+      if (!existsSync(fifo)) execFileSync('mkfifo', [fifo]);
+      return ['--model', fifo, '--tokens', '464'];
+    }, /cannot open .*model-fifo\.safetensors: not a regular file/],
     ['a negative --top-k', () => ['--model', FIXTURE_DIR, '--tokens', '464', '--top-k', '-3'], /^vectorview-trace: --top-k must be a whole number ≥ 0 \(0 turns it off\), got -3$/],
     ['a negative --temperature', () => ['--model', FIXTURE_DIR, '--tokens', '464', '--temperature', '-1'], /--temperature must be 0 \(greedy\) or a number from 0\.000001 to 1000000, got -1$/],
     ['a --temperature so small the logits overflow', () => ['--model', FIXTURE_DIR, '--tokens', '464', '--temperature', '1e-320'], /--temperature must be 0 \(greedy\) or a number from .*, got 1e-320$/],

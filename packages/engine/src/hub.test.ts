@@ -108,7 +108,7 @@ describe('download', () => {
     const reference = await loadWeights(FIXTURE_DIR);
     expect(Buffer.from(loaded.wte.buffer).equals(Buffer.from(reference.wte.buffer))).toBe(true);
     expect(server.requests).toHaveLength(3); // the second load was a cache hit
-  });
+  }, 30_000);
 
   it('resumes a transfer cut halfway with a Range request', async () => {
     const half = weights.length >> 1;
@@ -165,9 +165,9 @@ describe('what reaches the cache', () => {
     expect(lines.join('\n')).toMatch(/waiting for another download of openai-community\/gpt2 \(model\.safetensors\)/);
   });
 
-  it('a lock left by a dead process is taken over', async () => {
+  it.each([['a dead process', '999999999'], ['an earlier run with this pid (containers reuse pids)', String(process.pid)]])('a lock left by %s is taken over', async (_name, pid) => {
     mkdirSync(ownDir(), { recursive: true });
-    writeFileSync(path.join(ownDir(), 'model.safetensors.lock'), '999999999');
+    writeFileSync(path.join(ownDir(), 'model.safetensors.lock'), pid);
     const got = await resolveHubModel('gpt2', quiet());
     expect(sha256(readFileSync(got.files.weights))).toBe(sha256(weights));
     expect(readdirSync(got.dir).sort()).toEqual(['config.json', 'model.safetensors']);
@@ -201,7 +201,9 @@ describe('what reaches the cache', () => {
     server.extraLength = 1000;
     const got = await resolveHubModel('gpt2', quiet());
     expect(sha256(readFileSync(got.files.weights))).toBe(sha256(weights));
-    expect(lines.join('\n')).toMatch(new RegExp(`the server now gives its size as ${weights.length} bytes, all of which arrived`));
+    // Either every byte arrived before the close (the resume finds the file whole) or some were lost (it resumes).
+    expect(lines.join('\n')).toMatch(new RegExp(`the server now gives its size as ${weights.length} bytes, all of which arrived|resuming at`));
+    expect(lines.join('\n')).not.toMatch(/interrupted/);
     expect(readdirSync(got.dir).sort()).toEqual(['config.json', 'model.safetensors']);
   });
 

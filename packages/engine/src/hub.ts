@@ -263,12 +263,15 @@ async function withLock(ctx: Download, lock: string, work: () => Promise<void>):
       const handle = await open(lock, 'wx');
       await handle.write(String(process.pid));
       await handle.close();
+      heldLocks.add(lock);
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new HubError(`cannot write the model cache ${tilde(path.dirname(lock))} (${cacheWriteReason(error)}); set XDG_CACHE_HOME to a writable folder`);
     }
     const owner = Number(await readFile(lock, 'utf8').catch(() => ''));
-    if (Number.isInteger(owner) && owner > 0 && !alive(owner)) {
+    // Our own pid on a lock we do not hold is a killed earlier run's (containers reuse pids).
+    const stale = owner === process.pid ? !heldLocks.has(lock) : Number.isInteger(owner) && owner > 0 && !alive(owner);
+    if (stale) {
       await rm(lock, { force: true });
       continue;
     }
@@ -279,11 +282,14 @@ async function withLock(ctx: Download, lock: string, work: () => Promise<void>):
   try {
     await work();
   } finally {
+    heldLocks.delete(lock);
     await rm(lock, { force: true });
   }
 }
 
 const LOCK_POLL_MS = 100;
+/** The locks this process holds now. */
+const heldLocks = new Set<string>();
 
 interface Download {
   readonly fetch: typeof fetch;

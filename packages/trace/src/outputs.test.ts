@@ -96,15 +96,16 @@ describe('leftovers of killed runs', () => {
     const dir = fresh();
     mkdirSync(path.join(dir, STAGING_FOLDER, '999999999-dead'), { recursive: true });
     writeFileSync(path.join(dir, STAGING_FOLDER, '999999999-dead', 'p.svg'), 'half');
-    mkdirSync(path.join(dir, STAGING_FOLDER, `${process.pid}-alive`), { recursive: true });
+    mkdirSync(path.join(dir, STAGING_FOLDER, `${process.ppid}-alive`), { recursive: true });
+    mkdirSync(path.join(dir, STAGING_FOLDER, `${process.pid}-same-pid-earlier-run`), { recursive: true });
     mkdirSync(path.join(dir, '.deck.tmp-AbC123'));
     writeFileSync(path.join(dir, '.deck.tmp-AbC123', 'index.html'), 'half');
     writeFileSync(path.join(dir, 'x.pdf.999999999.1796151198729.partial'), 'half');
     writeFileSync(path.join(dir, 'x.pdf.tmp-999999999'), 'half');
-    writeFileSync(path.join(dir, `x.pdf.${process.pid}.1.partial`), 'a live run');
+    writeFileSync(path.join(dir, `x.pdf.${process.ppid}.1.partial`), 'a live run');
     writeFileSync(path.join(dir, 'keep.txt'), 'mine');
     removeLeftovers(dir, ['deck', 'x.pdf']);
-    expect(tree(dir)).toEqual(['.vectorview-partial', path.join('.vectorview-partial', `${process.pid}-alive`), 'keep.txt', `x.pdf.${process.pid}.1.partial`]);
+    expect(tree(dir)).toEqual(['.vectorview-partial', path.join('.vectorview-partial', `${process.ppid}-alive`), 'keep.txt', `x.pdf.${process.ppid}.1.partial`]);
   });
 
   it('SIGINT during a run removes what it staged, and the process still ends by the signal', async () => {

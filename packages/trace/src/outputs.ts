@@ -100,7 +100,9 @@ function untrack(dir: string): void {
   if (liveStages.size === 0) for (const s of SIGNALS) process.removeListener(s, onSignal);
 }
 
+/** Whether the run that wrote a leftover may still be going. Our own pid counts as dead (in a container every run may get the same pid): this process's live stages are skipped by name. */
 function alive(pid: number): boolean {
+  if (pid === process.pid) return false;
   try {
     process.kill(pid, 0);
     return true;
@@ -118,7 +120,8 @@ export function removeLeftovers(parent: string, names: readonly string[] = []): 
   if (existsSync(staging)) {
     for (const entry of readdirSync(staging)) {
       const pid = Number(/^(\d+)-/.exec(entry)?.[1]);
-      if (!Number.isInteger(pid) || !alive(pid)) rmSync(path.join(staging, entry), { recursive: true, force: true });
+      const dir = path.join(staging, entry);
+      if (!liveStages.has(dir) && (!Number.isInteger(pid) || !alive(pid))) rmSync(dir, { recursive: true, force: true });
     }
     try {
       rmdirSync(staging);

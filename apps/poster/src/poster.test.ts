@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { browserAvailableForTests, svgToPdf, withPage } from '@vectorview/chromium';
 import { renderPoster } from '@vectorview/renderer';
 import { traceModel } from '@vectorview/engine/node';
-import type { Trace } from '@vectorview/trace';
+import { decodeSafetensors, encodeSafetensors, encodeTrace, type Tensor, type Trace } from '@vectorview/trace';
 
 const run = promisify(execFile);
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -63,6 +63,105 @@ describe('vectorview-poster', () => {
     expect(result.stderr).not.toMatch(/\n\s+at /);
     expect(readdirSync(dir)).toEqual([]);
   }, 60_000);
+});
+
+describe('vectorview-poster never writes over its inputs or one output over another', () => {
+  it.each([
+    [['--pdf', 's.svg'], /--pdf .*s\.svg and --out .*s\.svg would write over each other/],
+    [['--png', 's.svg'], /--png .*s\.svg and --out .*s\.svg would write over each other/],
+    [['--save-trace', 's.svg'], /--save-trace .*s\.svg and --out .*s\.svg would write over each other/],
+    [['--pdf', 'nodir/x.pdf', '--save-trace', 'nodir/x.pdf'], /would write over each other/],
+  ])('%j with --out s.svg: one line, nothing written', async (args, message) => {
+    const dir = mkdtempSync(join(tmpdir(), 'poster-clash-'));
+    const result = await poster(['--model', FIXTURE, ...args.map((a) => (a.startsWith('--') ? a : join(dir, a))), '--out', join(dir, 's.svg')]);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n').at(-1)).toMatch(message);
+    expect(readdirSync(dir)).toEqual([]);
+  }, 60_000);
+
+  it('--trace t --out t: refused, the trace unchanged', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'poster-own-'));
+    const trace = join(dir, 't.safetensors');
+    writeFileSync(trace, 'not read: refused before');
+    const result = await poster(['--trace', trace, '--out', trace]);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n').at(-1)).toMatch(/^vectorview-poster: --out .*t\.safetensors would write over the input --trace/);
+    expect(readFileSync(trace, 'utf8')).toBe('not read: refused before');
+    expect(readdirSync(dir)).toEqual(['t.safetensors']);
+  }, 60_000);
+
+  it('leftovers of killed runs beside the target are removed by the next run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'poster-leftovers-'));
+    mkdirSync(join(dir, '.vectorview-partial', '999999999-killed'), { recursive: true });
+    writeFileSync(join(dir, '.vectorview-partial', '999999999-killed', 'p.svg'), 'half');
+    mkdirSync(join(dir, '.p.svg.tmp-Ab12Cd'));
+    writeFileSync(join(dir, 'p.svg.999999999.1796151198729.partial'), 'half');
+    const result = await poster(['--model', FIXTURE, '--size', 'web', '--out', join(dir, 'p.svg')]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(readdirSync(dir)).toEqual(['p.svg']);
+  }, 120_000);
+
+  it('outputs into folders that do not exist: created, and the last line says so', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'poster-folders-'));
+    const result = await poster(['--model', FIXTURE, '--size', 'web', '--out', join(dir, 'o', 'p.svg'), '--save-trace', join(dir, 'o', 'nodir', 't.safetensors')]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr.trim().split('\n').at(-1)).toMatch(/; created folder .*o$/);
+    expect(readdirSync(dir, { recursive: true }).map(String).sort()).toEqual(['o', join('o', 'nodir'), join('o', 'nodir', 't.safetensors'), join('o', 'p.svg')]);
+  }, 120_000);
+});
+
+describe('vectorview-poster refuses saved traces it cannot draw, with one line naming the field', () => {
+  let dir: string;
+  let good: Uint8Array;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'poster-traces-'));
+    good = encodeTrace(await traceModel(FIXTURE, { prompt: 'The capital of France is' }));
+  }, 60_000);
+
+  /** The good trace with its metadata edited. */
+  function edited(edit: (metadata: Record<string, string>, tensors: Map<string, Tensor>) => void): Uint8Array {
+    const { metadata, tensors } = decodeSafetensors(good);
+    const copy = { ...metadata };
+    edit(copy, tensors);
+    return encodeSafetensors(tensors, copy);
+  }
+  const config = (m: Record<string, string>, change: Record<string, unknown>) => (m['config'] = JSON.stringify({ ...(JSON.parse(m['config']!) as object), ...change }));
+
+  it.each([
+    ['n_layer 1000000 in the config', () => edited((m) => config(m, { n_layer: 1_000_000 })), /config field n_layer is 1000000, beyond the 192/],
+    ['n_head 8 over 4 heads of data', () => edited((m) => config(m, { n_head: 8, d_head: 4 })), /tensor blocks\.0\.attn\.hook_q has shape \[5, 4, 8\], but the config and 5 tokens give \[5, 8, 4\]/],
+    ['engine metadata 5', () => edited((m) => (m['engine'] = '5')), /metadata engine is 5, which is not valid/],
+    ['a bad temperature', () => edited((m) => (m['decode'] = JSON.stringify({ ...(JSON.parse(m['decode']!) as { settings: object }), settings: { ...(JSON.parse(m['decode']!) as { settings: object }).settings, temperature: 'hot' } }))), /metadata decode\.settings\.temperature is "hot"/],
+    ['a token id outside the vocabulary', () => edited((m) => (m['tokens'] = JSON.stringify((JSON.parse(m['tokens']!) as { id: number }[]).map((t, i) => (i === 1 ? { ...t, id: 60000 } : t))))), /metadata tokens\[1\] has id 60000, outside the vocabulary/],
+    ['bad logit_positions', () => edited((m) => (m['logit_positions'] = '[4, 3]')), /metadata logit_positions is \[4,3\]/],
+    ['an infinite activation', () => edited((_m, t) => t.get('blocks.1.hook_resid_post')!.data.fill(Infinity, 3, 4)), /tensor blocks\.1\.hook_resid_post holds Infinity at element 3/],
+    ['bytes appended after the data', () => Buffer.concat([good, Buffer.alloc(100)]), /bytes appended after the data/],
+  ])('%s', async (_name, bytes, message) => {
+    const file = join(dir, `${_name.replace(/\W+/g, '-')}.safetensors`);
+    writeFileSync(file, bytes());
+    const out = join(dir, `${_name.replace(/\W+/g, '-')}.svg`);
+    const result = await poster(['--trace', file, '--out', out]);
+    expect(result.code).toBe(1);
+    const last = result.stderr.trim().split('\n').at(-1)!;
+    expect(last).toMatch(/^vectorview-poster: /);
+    expect(last).toMatch(message);
+    expect(existsSync(out)).toBe(false);
+  }, 60_000);
+
+  it.each([
+    ['/dev/zero', () => '/dev/zero'],
+    ['a FIFO with no writer', () => {
+      const fifo = join(dir, 'fifo.safetensors');
+      if (!existsSync(fifo)) execFileSync('mkfifo', [fifo]);
+      return fifo;
+    }],
+  ])('--trace %s: refused at once as not a regular file', async (_name, path) => {
+    const out = join(dir, 'special.svg');
+    const result = await poster(['--trace', path(), '--out', out]);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n').at(-1)).toMatch(/cannot read trace .*: not a regular file \(a device, FIFO or socket\)$/);
+    expect(existsSync(out)).toBe(false);
+  }, 30_000);
 });
 
 describe.skipIf(!hasBrowser)('the poster in Chromium', () => {

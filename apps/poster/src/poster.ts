@@ -1,10 +1,10 @@
 /** The poster pipeline: trace (computed or saved) → SVG → optional PDF (Chromium) and PNG (resvg). */
 import { Resvg } from '@resvg/resvg-js';
 import { svgToPdf } from '@vectorview/chromium';
-import { defaultModelDir, defaultPrompt } from '@vectorview/default-model';
-import { tokenizerForVocabulary, traceFromFlags, UsageError, wholeNumberFlag, type ForwardFlagValues } from '@vectorview/engine/node';
+import { defaultModelDir, defaultModelInfo, defaultPrompt } from '@vectorview/default-model';
+import { inputsFromFlags, tokenizerForVocabulary, traceFromFlags, UsageError, wholeNumberFlag, type ForwardFlagValues } from '@vectorview/engine/node';
 import { fontFiles, renderPoster, type Poster, type PosterOptions, type PosterSize } from '@vectorview/renderer';
-import { encodeTrace } from '@vectorview/trace';
+import { checkOutputs, traceWriter, type OutputData, type OutputTarget } from '@vectorview/trace/node';
 
 export const POSTER_SIZES: readonly PosterSize[] = ['A0', 'A1', 'A2', '24x36in', '36x48in', 'web'];
 
@@ -24,8 +24,8 @@ export interface PosterRequest extends ForwardFlagValues {
 }
 
 export interface Output {
-  readonly path: string;
-  readonly data: Uint8Array | string;
+  readonly target: OutputTarget;
+  readonly data: OutputData;
   readonly describe: string;
 }
 
@@ -54,7 +54,10 @@ export async function makePoster(request: PosterRequest, progress: (line: string
   const size = (request.size ?? 'A0') as PosterSize;
   if (!POSTER_SIZES.includes(size)) throw new UsageError(`--size must be one of ${POSTER_SIZES.join(', ')}, got ${JSON.stringify(request.size)}`);
   const dpi = wholeNumberFlag('dpi', request.dpi, 10, 1200) ?? 96;
-  const trace = await traceFromFlags(request, { model: defaultModelDir, prompt: defaultPrompt }, progress);
+  const target = (flag: 'out' | 'pdf' | 'png' | 'save-trace') => ({ flag: `--${flag}`, path: request[flag]! });
+  const targets = (['out', 'pdf', 'png', 'save-trace'] as const).filter((f) => request[f] !== undefined).map(target);
+  checkOutputs(targets, inputsFromFlags(request, defaultModelDir));
+  const trace = await traceFromFlags(request, { model: defaultModelDir, modelName: defaultModelInfo.name, prompt: defaultPrompt }, progress);
   const c = trace.config;
   const options: PosterOptions = {
     size,
@@ -76,21 +79,21 @@ export async function makePoster(request: PosterRequest, progress: (line: string
   let start = performance.now();
   const poster = await renderPoster(trace, options);
   progress(`  ${poster.stages.length} stages, ${megabytes(poster.svg.length)} of SVG in ${((performance.now() - start) / 1000).toFixed(1)} s`);
-  const outputs: Output[] = [{ path: request.out, data: poster.svg, describe: `${poster.physicalWidth} × ${poster.physicalHeight}, ${megabytes(poster.svg.length)}` }];
+  const outputs: Output[] = [{ target: target('out'), data: poster.svg, describe: `${poster.physicalWidth} × ${poster.physicalHeight}, ${megabytes(poster.svg.length)}` }];
   if (request.pdf) {
     progress('printing the PDF with Chromium');
     start = performance.now();
-    const pdf = await svgToPdf(poster.svg, { width: poster.physicalWidth, height: poster.physicalHeight });
+    const pdf = await svgToPdf(poster.svg, { width: poster.physicalWidth, height: poster.physicalHeight, title: `${c.name}: “${trace.prompt}”, one forward pass` });
     progress(`  ${megabytes(pdf.length)} in ${((performance.now() - start) / 1000).toFixed(1)} s`);
-    outputs.push({ path: request.pdf, data: pdf, describe: `PDF, ${megabytes(pdf.length)}` });
+    outputs.push({ target: target('pdf'), data: pdf, describe: `PDF, ${megabytes(pdf.length)}` });
   }
   if (request.png) {
     progress(`rasterising the PNG at ${dpi} dpi`);
     start = performance.now();
     const { png, width, height } = posterToPng(poster, dpi);
     progress(`  ${width}×${height} px in ${((performance.now() - start) / 1000).toFixed(1)} s`);
-    outputs.push({ path: request.png, data: png, describe: `${width}×${height} px PNG` });
+    outputs.push({ target: target('png'), data: png, describe: `${width}×${height} px PNG` });
   }
-  if (request['save-trace']) outputs.push({ path: request['save-trace'], data: encodeTrace(trace), describe: 'trace' });
+  if (request['save-trace']) outputs.push({ target: target('save-trace'), data: traceWriter(trace), describe: 'trace' });
   return outputs;
 }

@@ -240,7 +240,7 @@ function packStage(d: StageDrawing): Crop[][] {
 
 function notesFor(id: StageId, values: Record<string, string | number>, extra = ''): string {
   const content = stageContent(id);
-  return `${extra ? `<p><strong>${extra}</strong></p>\n` : ''}${markdownToHtml(fillTemplate(content.notes, values))}`;
+  return `${extra ? `<p><strong>${escapeHtml(extra)}</strong></p>\n` : ''}${markdownToHtml(fillTemplate(content.notes, values))}`;
 }
 
 function sectionHtml(parts: readonly string[], scaleNote = ''): string {

@@ -5,13 +5,15 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { findChromium, launchChromium, type Browser, type Page } from '@vectorview/chromium';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { traceModel } from '@vectorview/engine/node';
+import { readTraceFile, writeTraceFile } from '@vectorview/trace/node';
 import { makeTalk } from './talk.js';
 
 const run = promisify(execFile);
@@ -244,8 +246,81 @@ describe('bad input', () => {
     expect(readdirSync(dir).filter((f) => f.startsWith('.bad-'))).toEqual([]);
   }, 60_000);
 
+  it.each([
+    ['a PDF inside the deck folder', (d: string) => ['--out', path.join(d, 'D'), '--pdf', path.join(d, 'D', 'talk.pdf')], /--pdf .*talk\.pdf and --out .*D would write over each other/],
+    ['the deck and the PDF on one path', (d: string) => ['--out', path.join(d, 'x.pdf'), '--pdf', path.join(d, 'x.pdf')], /--pdf .*x\.pdf and --out .*x\.pdf would write over each other/],
+    ['a deck over the trace it reads', (d: string) => ['--trace', path.join(d, 'D'), '--out', path.join(d, 'D')], /--out .*D would write over the input --trace/],
+  ])('%s: refused with one line, nothing written', async (_name, args, message) => {
+    const d = await mkdtemp(path.join(os.tmpdir(), 'vectorview-talk-clash-'));
+    if (_name.includes('trace')) await writeFile(path.join(d, 'D'), 'a trace');
+    const before = readdirSync(d);
+    const e = await run(process.execPath, [CLI, ...args(d)]).then(() => ({ code: 0, stderr: '' }), (err: { code: number; stderr: string }) => err);
+    expect(e.code).toBe(1);
+    expect(e.stderr.trim().split('\n')).toHaveLength(1);
+    expect(e.stderr).toMatch(message);
+    expect(readdirSync(d)).toEqual(before);
+  }, 60_000);
+
   it('names the valid themes', async () => {
     const e = await run(process.execPath, [CLI, '--theme', 'nope', '--out', path.join(dir, 'bad-theme2')]).catch((err: { stderr: string }) => err);
     expect((e as { stderr: string }).stderr).toMatch(/white.*simple|simple.*white/);
+  }, 60_000);
+});
+
+describe('hostile token text and prompts', () => {
+  const HOSTILE_TEXT = '<img src=x onerror=alert(1)>';
+  const HOSTILE_PROMPT = '" <!-- <!-- <!--';
+  let hostile: string;
+
+  beforeAll(async () => {
+    hostile = path.join(dir, 'hostile');
+    const quiet = () => {};
+    // A saved trace whose token metadata was edited to carry markup.
+    const saved = path.join(dir, 'hostile.safetensors');
+    const trace = await traceModel('random:tiny', { prompt: 'The capital of France is' });
+    await writeTraceFile(saved, { ...trace, prompt: HOSTILE_TEXT, tokens: trace.tokens.map((t) => ({ ...t, text: HOSTILE_TEXT, display: `${HOSTILE_TEXT}<!--` })) });
+    expect((await readTraceFile(saved)).tokens[0]!.text).toBe(HOSTILE_TEXT);
+    await makeTalk({ trace: saved, out: path.join(hostile, 'from-trace') }, quiet);
+    // A prompt whose GPT-2 tokens open HTML comments.
+    await makeTalk({ model: 'random:tiny', prompt: HOSTILE_PROMPT, out: path.join(hostile, 'from-prompt') }, quiet);
+  }, 240_000);
+
+  it('escapes every token and the prompt in the HTML: no markup from the input survives', () => {
+    for (const deck of ['from-trace', 'from-prompt']) {
+      const html = readFileSync(path.join(hostile, deck, 'index.html'), 'utf8');
+      expect(html).not.toContain('<img');
+      expect(html).not.toContain('<!--');
+      expect(html.match(/<aside class="notes">/g)?.length).toBe(html.match(/<section class="vv"/g)?.length);
+    }
   });
+
+  browserIt.each(['from-trace', 'from-prompt'])('%s: opens with no dialog, every section present and Reveal ready', async (deck) => {
+    const file = path.join(hostile, deck, 'index.html');
+    const sections = readFileSync(file, 'utf8').match(/<section\b/g)!.length;
+    const page = await (await chromium()).newPage({ viewport: { width: 1280, height: 720 } });
+    const dialogs: string[] = [];
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+    try {
+      await page.route('**/*', (route) => (route.request().url().startsWith('file:') ? route.continue() : route.abort()));
+      await page.goto(pathToFileURL(file).href);
+      await page.waitForFunction(() => (window as unknown as { Reveal?: { isReady(): boolean } }).Reveal?.isReady() === true, undefined, { timeout: 60_000 });
+      // Let any injected handler (an <img onerror>) run before counting dialogs.
+      await page.waitForTimeout(500);
+      const state = await page.evaluate(() => ({
+        sections: document.querySelectorAll('section').length,
+        notes: document.querySelectorAll('aside.notes').length,
+        images: document.querySelectorAll('.slides img').length,
+        total: (window as unknown as { Reveal: RevealApi }).Reveal.getTotalSlides(),
+      }));
+      expect(dialogs).toEqual([]);
+      expect(state.sections).toBe(sections);
+      expect(state.notes).toBe(state.total);
+      expect(state.images).toBe(0);
+    } finally {
+      await page.close();
+    }
+  }, 120_000);
 });

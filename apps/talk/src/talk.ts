@@ -4,14 +4,15 @@
  * built beside the target under a temporary name and renamed into place only when all of it succeeded.
  */
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { withPage } from '@vectorview/chromium';
-import { defaultModelDir, defaultPrompt } from '@vectorview/default-model';
-import { tokenizerForVocabulary, traceFromFlags, UsageError, wholeNumberFlag, type ForwardFlagValues } from '@vectorview/engine/node';
+import { defaultModelDir, defaultModelInfo, defaultPrompt } from '@vectorview/default-model';
+import { inputsFromFlags, tokenizerForVocabulary, traceFromFlags, UsageError, wholeNumberFlag, type ForwardFlagValues } from '@vectorview/engine/node';
 import { renderPoster, type PosterOptions } from '@vectorview/renderer';
 import type { Trace } from '@vectorview/trace';
+import { checkOutputs, OutputStage, type OutputTarget } from '@vectorview/trace/node';
 import { checkTheme } from './assets.js';
 import { deckHtml, type DeckPage } from './deck.js';
 import { buildSlides, CANVAS } from './slides.js';
@@ -36,6 +37,8 @@ export interface TalkResult {
   readonly written: readonly { path: string; describe: string }[];
   readonly slides: number;
   readonly timings: Readonly<Record<string, number>>;
+  /** Folders created for the outputs. */
+  readonly createdFolders: readonly string[];
 }
 
 
@@ -104,16 +107,18 @@ export async function printDeck(indexHtml: string, options: { notes?: boolean } 
 /** Runs the whole command: nothing is written unless every output was built. */
 export async function makeTalk(request: TalkRequest, progress: (line: string) => void): Promise<TalkResult> {
   const { theme, singleFile, out } = checkRequest(request);
+  const fileTarget = singleFile && /\.html?$/i.test(out);
+  const deckTarget: OutputTarget = { flag: '--out', path: out, folder: !fileTarget };
+  const pdfTarget: OutputTarget | undefined = request.pdf === undefined ? undefined : { flag: '--pdf', path: request.pdf };
+  checkOutputs([deckTarget, ...(pdfTarget ? [pdfTarget] : [])], inputsFromFlags(request, defaultModelDir));
+  await checkReplaceable(out, singleFile);
   const timings: Record<string, number> = {};
   let start = performance.now();
-  const trace = await traceFromFlags(request, { model: defaultModelDir, prompt: defaultPrompt }, progress);
+  const trace = await traceFromFlags(request, { model: defaultModelDir, modelName: defaultModelInfo.name, prompt: defaultPrompt }, progress);
   timings['trace_ms'] = performance.now() - start;
   const c = trace.config;
   const head = wholeNumberFlag('head', request.head, 0, c.n_head - 1);
   const layer = wholeNumberFlag('layer', request.layer, 0, c.n_layer - 1);
-  const fileTarget = singleFile && /\.html?$/i.test(out);
-  await checkReplaceable(out, singleFile);
-  if (request.pdf) await checkReplaceablePdf(request.pdf);
 
   progress(`building the slides (${theme} theme${singleFile ? ', one file' : ''})`);
   start = performance.now();
@@ -121,57 +126,34 @@ export async function makeTalk(request: TalkRequest, progress: (line: string) =>
   timings['build_ms'] = performance.now() - start;
   progress(`  ${deck.slides} slides, ${deck.fragments} fragments, ${(deck.html.length / 1e6).toFixed(1)} MB of HTML in ${seconds(timings['build_ms'])}`);
 
-  const target = path.resolve(out);
-  const parent = path.dirname(target);
-  await mkdir(parent, { recursive: true });
-  const temp = await mkdtemp(path.join(parent, `.${path.basename(target)}.tmp-`));
-  await chmod(temp, 0o755);
-  let pdfTemp: string | undefined;
+  // Everything is staged beside its target and renamed into place only when all of it was built.
+  const stage = new OutputStage();
   try {
-    for (const file of deck.files) {
-      await mkdir(path.join(temp, path.dirname(file.path)), { recursive: true });
-      await writeFile(path.join(temp, file.path), file.data);
+    let index: string;
+    if (fileTarget) index = await stage.file(deckTarget, deck.html);
+    else {
+      const folder = await stage.folder(deckTarget);
+      for (const file of deck.files) {
+        await mkdir(path.join(folder, path.dirname(file.path)), { recursive: true });
+        await writeFile(path.join(folder, file.path), file.data);
+      }
+      index = path.join(folder, 'index.html');
+      await writeFile(index, deck.html);
     }
-    await writeFile(path.join(temp, 'index.html'), deck.html);
-    if (request.pdf) {
+    if (pdfTarget) {
       progress('printing the PDF with Chromium');
       start = performance.now();
-      const pdf = await printDeck(path.join(temp, 'index.html'), { notes: request['notes-in-pdf'] === true });
+      const pdf = await printDeck(index, { notes: request['notes-in-pdf'] === true });
       timings['pdf_ms'] = performance.now() - start;
-      const pdfTarget = path.resolve(request.pdf);
-      await mkdir(path.dirname(pdfTarget), { recursive: true });
-      pdfTemp = `${pdfTarget}.tmp-${process.pid}`;
-      await writeFile(pdfTemp, pdf);
+      await stage.file(pdfTarget, pdf);
       progress(`  ${(pdf.length / 1e6).toFixed(1)} MB in ${seconds(timings['pdf_ms'])}`);
     }
-    // Everything is built: move it into place.
-    if (fileTarget) {
-      await rename(path.join(temp, 'index.html'), target);
-      await rm(temp, { recursive: true, force: true });
-    } else {
-      let old: string | undefined;
-      if (existsSync(target)) {
-        old = `${temp}-old`;
-        await rename(target, old);
-      }
-      await rename(temp, target);
-      if (old) await rm(old, { recursive: true, force: true });
-    }
-    if (pdfTemp) await rename(pdfTemp, path.resolve(request.pdf!));
   } catch (error) {
-    await rm(temp, { recursive: true, force: true });
-    if (pdfTemp) await rm(pdfTemp, { force: true });
+    await stage.discard();
     throw error;
   }
+  const { createdFolders } = await stage.commit();
   const written = [{ path: fileTarget ? out : path.join(out, 'index.html'), describe: `${deck.slides} slides${singleFile ? ', self-contained' : ''}` }];
   if (request.pdf) written.push({ path: request.pdf, describe: `PDF of ${deck.slides} slides${request['notes-in-pdf'] ? ' with notes pages' : ''}` });
-  return { written, slides: deck.slides, timings };
-}
-
-async function checkReplaceablePdf(file: string): Promise<void> {
-  try {
-    if ((await stat(file)).isDirectory()) throw new UsageError(`--pdf ${file} is a folder`);
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-  }
+  return { written, slides: deck.slides, timings, createdFolders };
 }

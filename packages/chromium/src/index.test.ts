@@ -34,4 +34,13 @@ describe.skipIf(!browserAvailableForTests())('printing', () => {
     expect(Number(box[1])).toBeCloseTo((100 / 25.4) * 72, 0);
     expect(Number(box[2])).toBeCloseTo((50 / 25.4) * 72, 0);
   }, 60_000);
+
+  it('gives the PDF the title asked for, never "about:blank"', async () => {
+    const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="10mm" height="10mm"></svg>';
+    const pdf = Buffer.from(await svgToPdf(svg, { width: '10mm', height: '10mm', title: 'gpt2 <poster> & co' })).toString('latin1');
+    // Chromium writes /Title as a literal string or as UTF-16BE hex.
+    const hex = Buffer.from('\ufeffgpt2 <poster> & co', 'utf16le').swap16().toString('hex').toUpperCase();
+    expect(pdf.includes('(gpt2 <poster> & co)') || pdf.toUpperCase().includes(hex)).toBe(true);
+    expect(pdf).not.toContain('about:blank');
+  }, 60_000);
 });

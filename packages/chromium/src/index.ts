@@ -44,12 +44,16 @@ export interface PdfOptions {
   /** CSS lengths, e.g. '841mm'. */
   readonly width: string;
   readonly height: string;
+  /** The PDF's title metadata (Chromium takes it from the page's <title>). */
+  readonly title?: string;
 }
+
+const escapeText = (text: string) => text.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!);
 
 /** Prints a standalone SVG to PDF at its physical size, one page, colours as drawn. */
 export async function svgToPdf(svg: string, options: PdfOptions): Promise<Uint8Array> {
   return withPage(async (page) => {
-    const html = `<!doctype html><html><head><meta charset="utf-8"><style>@page{size:${options.width} ${options.height};margin:0}html,body{margin:0;padding:0}svg{display:block;width:${options.width};height:${options.height}}</style></head><body>${svg}</body></html>`;
+    const html = `<!doctype html><html><head><meta charset="utf-8"><title>${escapeText(options.title ?? 'Vectorview poster')}</title><style>@page{size:${options.width} ${options.height};margin:0}html,body{margin:0;padding:0}svg{display:block;width:${options.width};height:${options.height}}</style></head><body>${svg}</body></html>`;
     await page.setContent(html, { waitUntil: 'load' });
     await page.evaluate(() => document.fonts.ready);
     return page.pdf({ width: options.width, height: options.height, printBackground: true, pageRanges: '1' });

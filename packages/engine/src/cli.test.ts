@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,8 +18,8 @@ interface Run {
   readonly stderr: string;
 }
 
-function cli(args: string[]): Promise<Run> {
-  const env = { ...process.env };
+function cli(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
+  const env = { ...process.env, ...extraEnv };
   delete env['VECTORVIEW_DEBUG'];
   return new Promise((resolve) => {
     execFile(process.execPath, [CLI, ...args], { timeout: 60_000, env, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
@@ -35,12 +35,21 @@ const fixtureBytes = readFileSync(path.join(FIXTURE_DIR, 'model.safetensors'));
 const configText = readFileSync(path.join(FIXTURE_DIR, 'config.json'), 'utf8');
 
 /** A checkpoint folder (config.json + model.safetensors) with the given weights file. */
-function checkpoint(name: string, bytes: Uint8Array): string {
+function checkpoint(name: string, bytes: Uint8Array, configChange: Record<string, unknown> = {}): string {
   const dir = path.join(root, name);
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'model.safetensors'), bytes);
-  writeFileSync(path.join(dir, 'config.json'), configText);
+  writeFileSync(path.join(dir, 'config.json'), Object.keys(configChange).length === 0 ? configText : JSON.stringify({ ...(JSON.parse(configText) as object), ...configChange }));
   return dir;
+}
+
+/** The fixture with its header length one byte short of its JSON, which is then padded by one space so it still parses. */
+function headerOneByteShort(): Uint8Array {
+  const length = Number(fixtureBytes.readBigUInt64LE(0));
+  const json = fixtureBytes.subarray(8, 8 + length).toString('utf8').trimEnd();
+  const prefix = Buffer.alloc(8);
+  prefix.writeBigUInt64LE(BigInt(json.length));
+  return Buffer.concat([prefix, Buffer.from(`${json} `), fixtureBytes.subarray(8 + length)]);
 }
 
 /** The fixture file with its JSON header rewritten (same data bytes). */
@@ -165,8 +174,29 @@ describe('vectorview-trace on bad input: one line on stderr, non-zero exit, no o
     ['65 token ids', () => ['--model', FIXTURE_DIR, '--tokens', Array(65).fill(464).join(',')], /the prompt has 65 tokens but gpt2-tiny-hf reads at most 64/],
     ['a token id outside the vocabulary', () => ['--model', FIXTURE_DIR, '--tokens', '464,50257'], /token id 50257 is outside the vocabulary \(0\.\.50256\)/],
     ['a token id that is not a number', () => ['--model', FIXTURE_DIR, '--tokens', '464,abc'], /--tokens must be comma-separated integer ids/],
-    ['--top-p 2', () => ['--model', FIXTURE_DIR, '--tokens', '464', '--top-p', '2'], /--top-p must be a number in \(0, 1\], got "2"/],
+    ['--top-p 2', () => ['--model', FIXTURE_DIR, '--tokens', '464', '--top-p', '2'], /--top-p must be a number in \(0, 1\], got 2$/],
     ['an unknown flag', () => ['--model', FIXTURE_DIR, '--tokens', '464', '--bogus'], /Unknown option '--bogus'/],
+    ['n_layer 10⁹ in the config', () => ['--model', checkpoint('n-layer-huge', fixtureBytes, { n_layer: 1e9 }), '--tokens', '464'], /config field n_layer is 1000000000, beyond the 192 this reader accepts/],
+    ['layer_norm_epsilon 1e300', () => ['--model', checkpoint('eps-huge', fixtureBytes, { layer_norm_epsilon: 1e300 }), '--tokens', '464'], /layer_norm_epsilon must be a number between 0 and 1, got 1e\+300/],
+    ['n_layer 1 over two layers of weights', () => ['--model', checkpoint('n-layer-1', fixtureBytes, { n_layer: 1 }), '--tokens', '464'], /holds h\.1\.\S+, but the config has n_layer 1: the config and the weights disagree/],
+    ['tie_word_embeddings false with no lm_head', () => ['--model', checkpoint('untied', fixtureBytes, { tie_word_embeddings: false }), '--tokens', '464'], /unties the embeddings \(tie_word_embeddings false\) but the file has no lm_head\.weight/],
+    ['bytes appended after the data', () => ['--model', checkpoint('trailing', Buffer.concat([fixtureBytes, Buffer.alloc(64)])), '--tokens', '464'], /the data section is \d+ bytes but its tensors use \d+ \(bytes appended after the data\?\)/],
+    ['a header one byte short', () => ['--model', checkpoint('short-header', headerOneByteShort()), '--tokens', '464'], /model\.safetensors: the data section is \d+ bytes but its tensors use \d+/],
+    ['a NaN weight', () => ['--model', checkpoint('nan', withTensors((t) => t.get('transformer.h.0.mlp.c_fc.weight')!.data.fill(NaN, 7, 8))), '--tokens', '464'], /tensor transformer\.h\.0\.mlp\.c_fc\.weight holds NaN at element 7; weights must be finite/],
+    ['an infinite weight', () => ['--model', checkpoint('inf', withTensors((t) => t.get('transformer.wte.weight')!.data.fill(-Infinity, 0, 1))), '--tokens', '464'], /tensor transformer\.wte\.weight holds -Infinity at element 0/],
+    ['a FIFO as --model (no writer: opening it would block)', () => {
+      const fifo = path.join(root, 'model-fifo.safetensors');
+      if (!existsSync(fifo)) execFileSync('mkfifo', [fifo]);
+      return ['--model', fifo, '--tokens', '464'];
+    }, /cannot open .*model-fifo\.safetensors: not a regular file/],
+    ['a negative --top-k', () => ['--model', FIXTURE_DIR, '--tokens', '464', '--top-k', '-3'], /^vectorview-trace: --top-k must be a whole number ≥ 0 \(0 turns it off\), got -3$/],
+    ['a negative --temperature', () => ['--model', FIXTURE_DIR, '--tokens', '464', '--temperature', '-1'], /--temperature must be 0 \(greedy\) or a number from 0\.000001 to 1000000, got -1$/],
+    ['a --temperature so small the logits overflow', () => ['--model', FIXTURE_DIR, '--tokens', '464', '--temperature', '1e-320'], /--temperature must be 0 \(greedy\) or a number from .*, got 1e-320$/],
+    ['a hexadecimal --seed', () => ['--model', FIXTURE_DIR, '--tokens', '464', '--seed', '0x10'], /--seed must be a whole number, got 0x10$/],
+    ['a negative token id', () => ['--model', FIXTURE_DIR, '--tokens', '-1'], /--tokens must be comma-separated integer ids .*, got "-1"/],
+    ['hexadecimal and exponent token ids', () => ['--model', FIXTURE_DIR, '--tokens', '0x10,1e3'], /--tokens must be .*, got "0x10" in "0x10,1e3"/],
+    ['a whitespace-only prompt', () => ['--model', FIXTURE_DIR, '--prompt', '   '], /the prompt is empty/],
+    ['a flag with no value', () => ['--model', FIXTURE_DIR, '--tokens'], /^vectorview-trace: --tokens needs a value$/],
   ];
 
   it.concurrent.each(cases.map(([name, args, message], i) => [name, args, message, i] as const))(
@@ -183,11 +213,66 @@ describe('vectorview-trace on bad input: one line on stderr, non-zero exit, no o
       expect(lines[0]).toMatch(/^vectorview-trace: \S/);
       expect(stderr).not.toMatch(/^ {4}at /m);
       expect(lines[0]).toMatch(message);
+      expect(lines[0]).not.toMatch(/undefined/);
       expect(stdout).toBe('');
       expect(existsSync(out)).toBe(false);
     },
     60_000,
   );
+});
+
+describe('vectorview-trace never writes over its inputs, and creates missing folders', () => {
+  it.each([
+    ['the weights it reads', (dir: string) => ['--model', path.join(dir, 'model.safetensors'), '--out', path.join(dir, 'model.safetensors')]],
+    ['the config beside them', (dir: string) => ['--model', dir, '--out', path.join(dir, 'config.json')]],
+  ])('refuses --out over %s with one line, and the checkpoint is unchanged', async (_name, args) => {
+    const dir = checkpoint(`own-input-${_name.length}`, fixtureBytes);
+    const { code, stderr } = await cli([...args(dir), '--tokens', '464']);
+    expect(code).toBe(1);
+    expect(stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(/^vectorview-trace: --out .* would write over the input --model /);
+    expect(readFileSync(path.join(dir, 'model.safetensors')).equals(fixtureBytes)).toBe(true);
+    expect(readFileSync(path.join(dir, 'config.json'), 'utf8')).toBe(configText);
+    expect(readdirSync(dir).sort()).toEqual(['config.json', 'model.safetensors']);
+  }, 60_000);
+
+  it('--out into folders that do not exist: they are created, and the last line says so', async () => {
+    const out = path.join(root, 'made', 'deeper', 't.safetensors');
+    const { code, stderr } = await cli(['--model', FIXTURE_DIR, '--tokens', '464', '--out', out]);
+    expect(code, stderr).toBe(0);
+    expect(stderr).toMatch(/, 1 token\);.*; created folder .*made\n$/);
+    expect(readdirSync(path.join(root, 'made'), { recursive: true }).map(String).sort()).toEqual(['deeper', path.join('deeper', 't.safetensors')]);
+  }, 60_000);
+});
+
+describe('vectorview-trace command-line basics', () => {
+  it('--help lists every flag with its meaning, and the decoding defaults from DEFAULT_DECODE', async () => {
+    const { code, stdout } = await cli(['--help']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^usage: vectorview-trace \[--model gpt2\|DIR\|FILE\|random:NAME\]/);
+    const described = new Set([...stdout.matchAll(/^ {2}--([\w-]+)(?: \S+)? {2,}\S/gm)].map((m) => m[1]));
+    const used = new Set([...stdout.split('\n\n')[0]!.matchAll(/--([\w-]+)/g)].map((m) => m[1]));
+    for (const flag of [...used, 'offline', 'mode', 'help']) expect(described, `--${flag}`).toContain(flag);
+    expect(stdout).toContain(`(default: ${DEFAULT_DECODE.temperature})`);
+    expect(stdout).toContain(`(default: ${DEFAULT_DECODE.top_k})`);
+  });
+
+  it('a value starting with "-" is read as the value: --prompt -->', async () => {
+    const out = path.join(root, 'dash.safetensors');
+    const { code, stderr } = await cli(['--model', FIXTURE_DIR, '--prompt', '-->', '--out', out]);
+    expect(code, stderr).toBe(0);
+    expect(decodeTrace(readFileSync(out)).prompt).toBe('-->');
+  }, 60_000);
+
+  it('without --model, the bundled model is used (progress names it)', async () => {
+    const bundled = JSON.parse(readFileSync(fileURLToPath(new URL('../../default-model/model/config.json', import.meta.url)), 'utf8')) as { name: string };
+    const out = path.join(root, 'bundled.safetensors');
+    const { code, stderr } = await cli(['--prompt', 'Hello', '--out', out], { VECTORVIEW_VERBOSE: '1' });
+    expect(code, stderr).toBe(0);
+    expect(stderr).toContain(`loading model ${bundled.name} and running`);
+    expect(stderr).not.toMatch(/ 1 tokens/);
+    expect(decodeTrace(readFileSync(out)).config.name).toBe(bundled.name);
+  }, 60_000);
 });
 
 describe('after all runs', () => {

@@ -2,8 +2,11 @@
  * What every Vectorview command shares: flag parsing, model and decoding flags, and the rule that
  * bad input ends in one clear line on stderr and a non-zero exit, never a stack trace.
  */
+import { statSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { DecodeSettings } from '@vectorview/trace';
+import { DEFAULT_DECODE, type DecodeSettings } from '@vectorview/trace';
+import type { InputSource } from '@vectorview/trace/node';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -48,18 +51,76 @@ export const FORWARD_FLAGS = {
 /** FORWARD_FLAGS plus `--trace FILE`: the inputs `traceFromFlags` accepts, for commands that draw a pass. */
 export const TRACE_INPUT_FLAGS = { ...FORWARD_FLAGS, trace: { type: 'string' } } as const satisfies ParseArgsConfig['options'];
 
+/** What `--help` says of one flag. */
+export interface FlagHelp {
+  /** The value's placeholder, e.g. `T` in `--temperature T`; absent for a switch. */
+  readonly value?: string;
+  readonly meaning: string;
+  /** What is used when the flag is absent. */
+  readonly default?: string;
+}
+
+/** Help for FORWARD_FLAGS; `satisfies` keeps it in step with the flags themselves. */
+export const FORWARD_HELP = {
+  model: { value: 'gpt2|DIR|FILE|random:NAME', meaning: 'the model: a hub id (cached, else downloaded), a checkpoint folder, a .safetensors file, or a seeded random model', default: 'the bundled model' },
+  prompt: { value: 'TEXT', meaning: 'the text to run forward', default: "the bundled model's sample sentence" },
+  tokens: { value: 'IDS', meaning: 'token ids instead of --prompt, comma-separated: 464,3139,286' },
+  temperature: { value: 'T', meaning: 'divide the logits by T before sampling; 0 means greedy', default: String(DEFAULT_DECODE.temperature) },
+  'top-k': { value: 'K', meaning: 'keep only the K most likely tokens; 0 turns it off', default: String(DEFAULT_DECODE.top_k) },
+  'top-p': { value: 'P', meaning: 'keep the smallest set of tokens whose probability reaches P', default: String(DEFAULT_DECODE.top_p) },
+  seed: { value: 'S', meaning: "the sampler's seed", default: String(DEFAULT_DECODE.seed) },
+  greedy: { meaning: 'take the most likely token instead of sampling' },
+  mode: { value: 'vectorwise|batched', meaning: 'run one vector at a time, or whole matrices at once (same numbers, faster)', default: 'vectorwise' },
+  offline: { meaning: 'use only models already in the hub cache; never download' },
+  help: { meaning: 'show this help' },
+} as const satisfies Record<keyof typeof FORWARD_FLAGS, FlagHelp>;
+
+export const TRACE_INPUT_HELP = {
+  ...FORWARD_HELP,
+  trace: { value: 'FILE', meaning: 'draw a saved trace instead of running a model (no --model, --prompt or decoding flags)' },
+} as const satisfies Record<keyof typeof TRACE_INPUT_FLAGS, FlagHelp>;
+
+/** `--help`'s text: the usage line, then every flag with its meaning and default. */
+export function helpText(summary: string, help: Readonly<Record<string, FlagHelp>>): string {
+  const rows = Object.entries(help).map(([name, h]) => [`--${name}${h.value ? ` ${h.value}` : ''}`, `${h.meaning}${h.default ? ` (default: ${h.default})` : ''}`] as const);
+  const width = Math.min(34, Math.max(...rows.map(([flag]) => flag.length)));
+  return `${summary}\n\n${rows.map(([flag, text]) => `  ${flag.padEnd(width)}  ${text}`).join('\n')}\n`;
+}
+
+/**
+ * Parses flags strictly. A string flag always takes the next argument as its value, even one that
+ * starts with "-" (`--top-k -3`, `--prompt -->`), so the value is then checked with a precise message
+ * instead of Node's "argument is ambiguous".
+ */
 export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T) {
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const name = arg.startsWith('--') && !arg.includes('=') ? arg.slice(2) : undefined;
+    if (name === undefined || options[name]?.type !== 'string') {
+      args.push(arg);
+      continue;
+    }
+    const value = argv[i + 1];
+    // `--tokens --out x` forgot the value; `--prompt -->` did not.
+    if (value === undefined || (value.startsWith('--') && options[value.slice(2).split('=')[0]!] !== undefined)) throw new UsageError(`${arg} needs a value`);
+    args.push(`${arg}=${value}`);
+    i++;
+  }
   try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
   } catch (error) {
     throw new UsageError((error as Error).message.replace(/\. To specify.*$/, ''));
   }
 }
 
+/** Decimal numbers only: "0x10", "1_000", "Infinity" and "" are refused, as a user rarely means them. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 function number(flag: string, raw: string | undefined, check: (n: number) => boolean, expected: string): number | undefined {
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(n) || !check(n)) throw new UsageError(`--${flag} must be ${expected}, got ${JSON.stringify(raw)}`);
+  if (!DECIMAL.test(raw.trim()) || !Number.isFinite(n) || !check(n)) throw new UsageError(`--${flag} must be ${expected}, got ${raw}`);
   return n;
 }
 
@@ -83,10 +144,11 @@ export interface ForwardFlagValues {
 
 /** Decoding settings from flags; temperature 0 or --greedy means greedy decoding. */
 export function decodeFromFlags(values: ForwardFlagValues): Partial<DecodeSettings> {
-  const temperature = number('temperature', values.temperature, (n) => n >= 0, 'a number ≥ 0');
-  const topK = number('top-k', values['top-k'], (n) => Number.isInteger(n) && n >= 0, 'a whole number ≥ 0');
+  // Below 1e-6 the scaled logits overflow to infinity; 0 already means greedy.
+  const temperature = number('temperature', values.temperature, (n) => n === 0 || (n >= 1e-6 && n <= 1e6), '0 (greedy) or a number from 0.000001 to 1000000');
+  const topK = number('top-k', values['top-k'], (n) => Number.isSafeInteger(n) && n >= 0, 'a whole number ≥ 0 (0 turns it off)');
   const topP = number('top-p', values['top-p'], (n) => n > 0 && n <= 1, 'a number in (0, 1]');
-  const seed = number('seed', values.seed, Number.isSafeInteger, 'an integer');
+  const seed = number('seed', values.seed, Number.isSafeInteger, 'a whole number');
   const greedy = values.greedy === true || temperature === 0;
   return {
     ...(temperature !== undefined && temperature > 0 ? { temperature } : {}),
@@ -108,8 +170,29 @@ export function tokensFromFlags(values: ForwardFlagValues): number[] | undefined
   if (values.tokens === undefined) return undefined;
   if (values.prompt !== undefined) throw new UsageError('give either --prompt or --tokens, not both');
   const parts = values.tokens.split(',').map((s) => s.trim());
-  const ids = parts.map(Number);
-  const bad = parts.find((s, i) => s === '' || !Number.isInteger(ids[i]));
-  if (bad !== undefined) throw new UsageError(`--tokens must be comma-separated integer ids, got ${JSON.stringify(values.tokens)}`);
-  return ids;
+  const bad = parts.find((s) => !/^\d{1,9}$/.test(s));
+  if (bad !== undefined) throw new UsageError(`--tokens must be comma-separated integer ids (whole numbers ≥ 0 in decimal), got ${JSON.stringify(bad)} in ${JSON.stringify(values.tokens)}`);
+  return parts.map(Number);
+}
+
+/**
+ * The files a command reads, so that no output replaces them: `--trace`, and the model's files
+ * when it is a local folder or .safetensors file (`defaultModel` when --model is absent).
+ */
+export function inputsFromFlags(values: ForwardFlagValues & { trace?: string | undefined }, defaultModel?: string): InputSource[] {
+  if (values.trace !== undefined) return [{ flag: '--trace', path: values.trace }];
+  const model = values.model ?? defaultModel;
+  if (model === undefined) return [];
+  const flag = values.model === undefined ? 'the default model' : '--model';
+  let isFolder: boolean;
+  try {
+    isFolder = statSync(model).isDirectory();
+  } catch {
+    return []; // random:NAME or a hub id: nothing local to protect
+  }
+  const folder = isFolder ? model : path.dirname(model);
+  return [
+    { flag, path: isFolder ? path.join(model, 'model.safetensors') : model },
+    { flag, path: path.join(folder, 'config.json') },
+  ];
 }

@@ -46,6 +46,10 @@ beforeEach(() => {
   server.requests.length = 0;
   server.dropAfter = undefined;
   server.corrupt = false;
+  server.unverified = false;
+  server.bodies = {};
+  server.extraLength = 0;
+  server.chunkDelayMs = 0;
   lines = [];
 });
 
@@ -104,7 +108,7 @@ describe('download', () => {
     const reference = await loadWeights(FIXTURE_DIR);
     expect(Buffer.from(loaded.wte.buffer).equals(Buffer.from(reference.wte.buffer))).toBe(true);
     expect(server.requests).toHaveLength(3); // the second load was a cache hit
-  });
+  }, 30_000);
 
   it('resumes a transfer cut halfway with a Range request', async () => {
     const half = weights.length >> 1;
@@ -145,6 +149,87 @@ describe('download', () => {
     await expect(resolveHubModel('someone/nothing-here', quiet())).rejects.toThrow(/someone\/nothing-here\/config\.json not found on the hub \(HTTP 404/);
     await expect(resolveHubModel('someone/bin-only', quiet())).rejects.toThrow(/someone\/bin-only\/model\.safetensors not found on the hub \(HTTP 404/);
     expect(readdirSync(vectorviewModelDir('someone/bin-only'))).toEqual([]);
+  });
+});
+
+describe('what reaches the cache', () => {
+  const html = new TextEncoder().encode('<!doctype html><html><body>Sign in</body></html>\n'.repeat(40));
+
+  it('two concurrent downloads of one model: one downloads, the other waits; both get the verified file', async () => {
+    server.chunkDelayMs = 5;
+    const [a, b] = await Promise.all([resolveHubModel('gpt2', quiet()), resolveHubModel('gpt2', quiet())]);
+    expect(a.files.weights).toBe(b.files.weights);
+    expect(sha256(readFileSync(a.files.weights))).toBe(sha256(weights));
+    expect(readdirSync(a.dir).sort()).toEqual(['config.json', 'model.safetensors']);
+    expect(cdnRequests()).toHaveLength(1);
+    expect(lines.join('\n')).toMatch(/waiting for another download of openai-community\/gpt2 \(model\.safetensors\)/);
+  });
+
+  it.each([['a dead process', '999999999'], ['an earlier run with this pid (containers reuse pids)', String(process.pid)]])('a lock left by %s is taken over', async (_name, pid) => {
+    mkdirSync(ownDir(), { recursive: true });
+    writeFileSync(path.join(ownDir(), 'model.safetensors.lock'), pid);
+    const got = await resolveHubModel('gpt2', quiet());
+    expect(sha256(readFileSync(got.files.weights))).toBe(sha256(weights));
+    expect(readdirSync(got.dir).sort()).toEqual(['config.json', 'model.safetensors']);
+  });
+
+  it('with no hash from the server, a whole safetensors file is accepted after its structure is checked', async () => {
+    server.unverified = true;
+    const got = await resolveHubModel('gpt2', quiet());
+    expect(sha256(readFileSync(got.files.weights))).toBe(sha256(weights));
+    expect(lines.join('\n')).toMatch(/model\.safetensors: the hub reported no SHA-256, so only its structure is checked/);
+  });
+
+  it.each([
+    ['an HTML page instead of model.safetensors', { 'model.safetensors': html }, /model\.safetensors from .* is not a valid safetensors file \(.*header length \d+/],
+    ['a half-length body with a matching Content-Length', { 'model.safetensors': weights.subarray(0, weights.length >> 1) }, /model\.safetensors from .* is not a valid safetensors file \(tensor .* lie outside the \d+-byte data section/],
+    ['the model with bytes appended', { 'model.safetensors': Buffer.concat([weights, Buffer.alloc(1000)]) }, /is not a valid safetensors file \(the data section is \d+ bytes but its tensors use \d+/],
+    ['an HTML page instead of config.json', { 'config.json': html }, /openai-community\/gpt2\/config\.json from .* is not a model config \(an HTML page, not JSON\); nothing was saved/],
+    ['a JSON array instead of config.json', { 'config.json': new TextEncoder().encode('[1, 2]') }, /config\.json from .* is not a model config \(JSON, but not an object\)/],
+  ])('%s is refused and nothing is cached', async (_name, bodies, message) => {
+    server.bodies = bodies;
+    const error = await resolveHubModel('gpt2', quiet()).then(() => undefined, (e: Error) => e);
+    expect(error?.message).toMatch(message);
+    expect(error?.message).not.toContain('\n');
+    expect(existsSync(ownDir()) ? readdirSync(ownDir()) : []).toEqual([]);
+    // The next run, served properly, downloads afresh.
+    server.bodies = {};
+    expect(sha256(readFileSync((await resolveHubModel('gpt2', quiet())).files.weights))).toBe(sha256(weights));
+  });
+
+  it('a Content-Length longer than the body: the whole file is recognised by its size, not reported as "6.55 MB of 6.55 MB"', async () => {
+    server.extraLength = 1000;
+    const got = await resolveHubModel('gpt2', quiet());
+    expect(sha256(readFileSync(got.files.weights))).toBe(sha256(weights));
+    // Either every byte arrived before the close (the resume finds the file whole) or some were lost (it resumes).
+    expect(lines.join('\n')).toMatch(new RegExp(`the server now gives its size as ${weights.length} bytes, all of which arrived|resuming at`));
+    expect(lines.join('\n')).not.toMatch(/interrupted/);
+    expect(readdirSync(got.dir).sort()).toEqual(['config.json', 'model.safetensors']);
+  });
+
+  it('a corrupt file an earlier version cached is moved aside and fetched again', async () => {
+    mkdirSync(ownDir(), { recursive: true });
+    writeFileSync(path.join(ownDir(), 'config.json'), config);
+    writeFileSync(path.join(ownDir(), 'model.safetensors'), Buffer.concat([weights, Buffer.alloc(66_000, 7)]));
+    const got = await resolveHubModel('gpt2', quiet());
+    expect(got.source).toBe('download');
+    expect(sha256(readFileSync(got.files.weights))).toBe(sha256(weights));
+    expect(readdirSync(got.dir).sort()).toEqual(['config.json', 'model.safetensors', 'model.safetensors.broken']);
+    expect(lines.join('\n')).toMatch(/model\.safetensors was not a valid safetensors file .*moved aside to model\.safetensors\.broken, fetching it again/);
+  });
+
+  it('a cached model that fails to load names the folder to delete', async () => {
+    mkdirSync(ownDir(), { recursive: true });
+    writeFileSync(path.join(ownDir(), 'config.json'), JSON.stringify({ ...JSON.parse(config.toString()), n_layer: 3 }));
+    writeFileSync(path.join(ownDir(), 'model.safetensors'), weights);
+    await expect(loadWeights('gpt2')).rejects.toThrow(/missing tensor h\.2\..* \(the cached files are in .*openai-community--gpt2: delete that folder to download them again\)$/);
+  });
+
+  it('a cache folder that cannot be created says so and how to fix it', async () => {
+    mkdirSync(caseDir, { recursive: true });
+    writeFileSync(path.join(caseDir, 'not-a-folder'), 'x');
+    process.env['XDG_CACHE_HOME'] = path.join(caseDir, 'not-a-folder');
+    await expect(resolveHubModel('gpt2', quiet())).rejects.toThrow(/^cannot create the model cache .*not-a-folder.* \(a file is in the way of the folder\); set XDG_CACHE_HOME to a writable folder/);
   });
 });
 

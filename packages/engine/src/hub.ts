@@ -9,7 +9,8 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { writeFileAtomic } from '@vectorview/trace/node';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { openSafetensorsFile, writeFileAtomic } from '@vectorview/trace/node';
 
 /** The OpenAI GPT-2 checkpoints, published under openai-community/ (formerly ownerless). */
 export const HUB_MODEL_NAMES = ['gpt2', 'gpt2-medium', 'gpt2-large', 'gpt2-xl'] as const;
@@ -164,7 +165,13 @@ export async function resolveHubModel(id: string, options: ResolveHubOptions = {
   if (inHf) return { repo, ...inHf, source: 'hf-cache' };
   const dir = vectorviewModelDir(repo);
   const own = await filesIn(dir);
-  if (own) return { repo, dir, files: own, source: 'vectorview-cache' };
+  if (own) {
+    const broken = await brokenCachedFile(own);
+    if (!broken) return { repo, dir, files: own, source: 'vectorview-cache' };
+    // A file an earlier version cached unverified: move it aside and fetch it again.
+    await rename(broken.path, `${broken.path}.broken`);
+    options.progress?.(`${tilde(broken.path)} was not a valid ${broken.what} (${broken.why}); moved aside to ${path.basename(broken.path)}.broken, fetching it again`);
+  }
   if (options.offline || isOfflineByEnv()) {
     throw new HubError(notCachedMessage(id, repo, `${options.offline ? '--offline' : 'HF_HUB_OFFLINE'} forbids downloading it`));
   }
@@ -184,12 +191,105 @@ export async function resolveHubModel(id: string, options: ResolveHubOptions = {
     if (error instanceof Unreachable) throw new HubError(notCachedMessage(id, repo, `${endpoint} cannot be reached (${error.message})`));
     throw error;
   }
+  const configProblem = checkConfigJson(config);
+  if (configProblem) throw new HubError(`${repo}/${HUB_FILES.config} from ${endpoint} is not a model config (${configProblem}); nothing was saved`);
   const files = { config: path.join(dir, HUB_FILES.config), weights: path.join(dir, HUB_FILES.weights) };
-  await mkdir(dir, { recursive: true });
-  if (!(await isFile(files.weights))) await downloadFile(ctx, url(HUB_FILES.weights), HUB_FILES.weights, files.weights);
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (error) {
+    throw new HubError(`cannot create the model cache ${tilde(dir)} (${cacheWriteReason(error)}); set XDG_CACHE_HOME to a writable folder, or use --offline with a cached model`);
+  }
+  // One download per file at a time, across processes: a second run waits, then finds it cached.
+  await withLock(ctx, `${files.weights}.lock`, async () => {
+    if (!(await isFile(files.weights))) await downloadFile(ctx, url(HUB_FILES.weights), HUB_FILES.weights, files.weights);
+  });
   await writeFileAtomic(files.config, config);
   return { repo, dir, files, source: 'download' };
 }
+
+function cacheWriteReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EROFS') return 'the file system is read-only';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'ENOTDIR' || code === 'EEXIST') return 'a file is in the way of the folder';
+  if (code === 'ENOSPC') return 'no space left on the device';
+  return code ?? (error instanceof Error ? error.message : String(error));
+}
+
+/** Why bytes are not a GPT-2 config.json, or undefined when they parse as a JSON object. */
+function checkConfigJson(bytes: Uint8Array): string | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch {
+    return /^\s*</.test(new TextDecoder().decode(bytes.subarray(0, 64))) ? 'an HTML page, not JSON' : 'not valid JSON';
+  }
+  return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? undefined : 'JSON, but not an object';
+}
+
+/** Why a file is not a whole safetensors file (its header parses and the tensors fill the data exactly), or undefined. */
+async function checkSafetensors(file: string): Promise<string | undefined> {
+  try {
+    await (await openSafetensorsFile(file)).close();
+    return undefined;
+  } catch (error) {
+    return (error as Error).message.replace(`${file}: `, '');
+  }
+}
+
+/** The first cached file that fails the structural checks a download must pass. */
+async function brokenCachedFile(files: HubModelFiles): Promise<{ path: string; what: string; why: string } | undefined> {
+  const weights = await checkSafetensors(files.weights);
+  if (weights) return { path: files.weights, what: 'safetensors file', why: weights };
+  const config = checkConfigJson(await readFile(files.config));
+  if (config) return { path: files.config, what: 'config.json', why: config };
+  return undefined;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Runs `work` holding `lock` (a file created exclusively, holding the owner's pid); a dead owner's lock is taken over. */
+async function withLock(ctx: Download, lock: string, work: () => Promise<void>): Promise<void> {
+  let told = false;
+  for (;;) {
+    try {
+      const handle = await open(lock, 'wx');
+      await handle.write(String(process.pid));
+      await handle.close();
+      heldLocks.add(lock);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new HubError(`cannot write the model cache ${tilde(path.dirname(lock))} (${cacheWriteReason(error)}); set XDG_CACHE_HOME to a writable folder`);
+    }
+    const owner = Number(await readFile(lock, 'utf8').catch(() => ''));
+    // Our own pid on a lock we do not hold is a killed earlier run's (containers reuse pids).
+    const stale = owner === process.pid ? !heldLocks.has(lock) : Number.isInteger(owner) && owner > 0 && !alive(owner);
+    if (stale) {
+      await rm(lock, { force: true });
+      continue;
+    }
+    if (!told) ctx.progress(`waiting for another download of ${ctx.repo} (${path.basename(lock, '.lock')}) to finish`);
+    told = true;
+    await sleep(LOCK_POLL_MS);
+  }
+  try {
+    await work();
+  } finally {
+    heldLocks.delete(lock);
+    await rm(lock, { force: true });
+  }
+}
+
+const LOCK_POLL_MS = 100;
+/** The locks this process holds now. */
+const heldLocks = new Set<string>();
 
 interface Download {
   readonly fetch: typeof fetch;
@@ -241,13 +341,21 @@ async function openUrl(ctx: Download, url: string, file: string, headers: Record
     const where = `${ctx.repo}/${file}`;
     if (response.status === 404) throw new HubError(`${where} not found on the hub (HTTP 404 from ${url}): check the model id, and that the repository has ${file}`);
     if (response.status === 401 || response.status === 403) throw new HubError(`${where}: access denied (HTTP ${response.status} from ${url}); the repository may be private or gated`);
-    if (response.status === 416) throw new RangeNotSatisfiable();
+    if (response.status === 416) throw new RangeNotSatisfiable(Number(/^bytes \*\/(\d+)$/.exec(response.headers.get('content-range') ?? '')?.[1] ?? NaN), linked ?? etag);
     throw new HubError(`${where}: HTTP ${response.status} ${response.statusText} from ${current}`);
   }
   throw new HubError(`${ctx.repo}/${file}: too many redirects from ${url}`);
 }
 
-class RangeNotSatisfiable extends Error {}
+class RangeNotSatisfiable extends Error {
+  constructor(
+    /** The file's size, from `Content-Range: bytes *\/N`. */
+    readonly size: number,
+    readonly sha256: string | undefined,
+  ) {
+    super('range not satisfiable');
+  }
+}
 
 function mismatch(ctx: Download, file: string, kind: string, expected: string, actual: string, deleted: string): HubError {
   return new HubError(`${ctx.repo}/${file} failed its ${kind} check (the hub reports ${expected}, the download hashes to ${actual}); ${deleted} — run again to download it afresh`);
@@ -311,7 +419,16 @@ async function downloadFile(ctx: Download, url: string, file: string, dest: stri
       try {
         opened = await openUrl(ctx, url, file, offset > 0 ? { range: `bytes=${offset}-` } : {}, idle.signal);
       } catch (error) {
-        if (!(error instanceof RangeNotSatisfiable) || attempt >= MAX_ATTEMPTS) throw error;
+        if (error instanceof RangeNotSatisfiable && error.size === offset) {
+          // The file is `offset` bytes and all of them are here: an earlier response announced more than it sent.
+          ctx.progress(`${file}: the server now gives its size as ${offset} bytes, all of which arrived; checking them`);
+          const hash = createHash('sha256');
+          await hashFile(hash, partial);
+          await finish(ctx, url, file, partial, dest, error.sha256, hash.digest('hex'));
+          return;
+        }
+        if (!(error instanceof RangeNotSatisfiable)) throw error;
+        if (attempt >= MAX_ATTEMPTS) throw new HubError(`${ctx.repo}/${file}: the server refused to resume from ${bytes(offset)}; delete ${tilde(partial)} and run again`);
         ctx.progress(`${file}: the server refused to resume from ${bytes(offset)}; starting over`);
         await rm(partial, { force: true });
         continue;
@@ -347,16 +464,9 @@ async function downloadFile(ctx: Download, url: string, file: string, dest: stri
         await out.close();
       }
       const size = start + received;
-      if (total !== undefined && size !== total) throw new Error(`the connection closed after ${bytes(size)} of ${bytes(total)}`);
+      if (total !== undefined && size !== total) throw new Error(`the server sent ${exactBytes(size, total)} it announced`);
       meter.end();
-      const actual = hash.digest('hex');
-      if (sha256 === undefined) {
-        ctx.progress(`${file}: the hub reported no SHA-256, so the download is not verified`);
-      } else if (actual !== sha256) {
-        await rm(partial, { force: true });
-        throw mismatch(ctx, file, 'SHA-256', sha256, actual, 'the download was deleted');
-      }
-      await rename(partial, dest);
+      await finish(ctx, url, file, partial, dest, sha256, hash.digest('hex'));
       return;
     } catch (error) {
       meter.end();
@@ -368,11 +478,33 @@ async function downloadFile(ctx: Download, url: string, file: string, dest: stri
       }
       const have = await sizeOf(partial);
       if (have === 0) throw new HubError(`${ctx.repo}/${file}: download failed (${why})`);
-      throw new HubError(`${ctx.repo}/${file}: download interrupted at ${bytes(have)}${total ? ` of ${bytes(total)}` : ''} (${why}); run again to resume from ${partial}`);
+      throw new HubError(`${ctx.repo}/${file}: download interrupted (${why}); run again to resume from ${tilde(partial)}, or delete it to start over`);
     } finally {
       clearTimeout(timer);
     }
   }
+}
+
+/** "6.55 MB of the 6.60 MB", or exact byte counts when the rounded sizes would read the same. */
+function exactBytes(have: number, total: number): string {
+  return bytes(have) === bytes(total) ? `${have} of the ${total} bytes` : `${bytes(have)} of the ${bytes(total)}`;
+}
+
+/** Checks a whole download (SHA-256 when the hub gave one, and always its safetensors structure), then renames it into place. */
+async function finish(ctx: Download, url: string, file: string, partial: string, dest: string, sha256: string | undefined, actual: string): Promise<void> {
+  if (sha256 === undefined) {
+    ctx.progress(`${file}: the hub reported no SHA-256, so only its structure is checked`);
+  } else if (actual !== sha256) {
+    await rm(partial, { force: true });
+    throw mismatch(ctx, file, 'SHA-256', sha256, actual, 'the download was deleted');
+  }
+  // Hashed or not, a file that is not whole safetensors never reaches the cache under its final name.
+  const broken = await checkSafetensors(partial);
+  if (broken) {
+    await rm(partial, { force: true });
+    throw new HubError(`${ctx.repo}/${file} from ${url} is not a valid safetensors file (${broken}); the download was deleted`);
+  }
+  await rename(partial, dest);
 }
 
 function bytes(n: number): string {

@@ -46,6 +46,12 @@ async function readConfigJson(file: string): Promise<unknown> {
   }
 }
 
+/** The index of the first NaN or ±∞, or -1 (a plain loop: this runs over every weight). */
+function firstNonFinite(data: ArrayLike<number>): number {
+  for (let i = 0; i < data.length; i++) if (data[i]! - data[i]! !== 0) return i;
+  return -1;
+}
+
 /**
  * Reads a HuggingFace GPT-2 checkpoint tensor by tensor. Keys may carry the `transformer.` prefix
  * or not; attention-mask buffers are skipped; lm_head.weight is used only when embeddings are untied.
@@ -57,11 +63,17 @@ export async function loadCheckpoint(weightsFile: string, configJson: unknown, n
     const byName = new Map(file.header.tensors.map((t) => [t.name.replace(/^transformer\./, ''), t]));
     const loaded = new Map<string, Tensor>();
     const get = (key: string) => loaded.get(key);
+    const lmHead = byName.get('lm_head.weight');
+    if (!config.tied_embeddings && !lmHead) throw new ConfigError(`${weightsFile}: the config unties the embeddings (tie_word_embeddings false) but the file has no lm_head.weight`);
     for (const [key, entry] of byName) {
       if (/\.attn\.(bias|masked_bias)$/.test(key) || key === 'lm_head.weight') continue;
-      loaded.set(key, await file.read(entry));
+      const layer = /^h\.(\d+)\./.exec(key)?.[1];
+      if (layer !== undefined && Number(layer) >= config.n_layer) throw new ConfigError(`${weightsFile} holds ${key}, but the config has n_layer ${config.n_layer}: the config and the weights disagree`);
+      const tensor = await file.read(entry);
+      const bad = firstNonFinite(tensor.data);
+      if (bad >= 0) throw new WeightsError(`${weightsFile}: tensor ${entry.name} holds ${tensor.data[bad]} at element ${bad}; weights must be finite`);
+      loaded.set(key, tensor);
     }
-    const lmHead = byName.get('lm_head.weight');
     return weightsFromTensors(config, get, lmHead && !config.tied_embeddings ? await file.read(lmHead) : undefined);
   } finally {
     await file.close();
@@ -112,7 +124,12 @@ export async function loadWeights(source: string, options: LoadOptions = {}): Pr
   }
   if (isHubModelId(source)) {
     const hub = await resolveHubModel(source, options);
-    return loadCheckpoint(hub.files.weights, await readConfigJson(hub.files.config), source);
+    try {
+      return await loadCheckpoint(hub.files.weights, await readConfigJson(hub.files.config), source);
+    } catch (error) {
+      // Say which cached files to delete: the next run then downloads them again.
+      throw new ModelSourceError(`${(error as Error).message} (the cached files are in ${hub.dir}: delete that folder to download them again)`);
+    }
   }
   throw new ModelSourceError(`model ${source} not found: give a checkpoint directory, a .safetensors file, or random:NAME, or a hub id such as gpt2`);
 }
@@ -145,6 +162,8 @@ export async function traceModel(source: string, options: TraceOptions & LoadOpt
 export interface TraceDefaults {
   /** The model used when --model is not given. */
   readonly model: string;
+  /** Its name, for progress lines. */
+  readonly modelName?: string;
   /** The prompt used when neither --prompt nor --tokens is given. */
   readonly prompt: string;
   /** Which positions to unembed (default: the last). */
@@ -162,17 +181,18 @@ export async function traceFromFlags(values: ForwardFlagValues & { trace?: strin
     progress(`reading trace ${values.trace}`);
     return readTraceFile(values.trace);
   }
+  if (values.prompt !== undefined && values.prompt.trim() === '') throw new UsageError('the prompt is empty: give some text with --prompt or ids with --tokens');
   const tokens = tokensFromFlags(values);
   const decode = decodeFromFlags(values);
   const mode = modeFromFlags(values);
   const source = values.model ?? defaults.model;
   const input = tokens ? { tokens } : { prompt: values.prompt ?? defaults.prompt };
-  progress(`loading model ${values.model ?? 'default'} and running the ${mode} forward pass`);
+  progress(`loading model ${values.model ?? defaults.modelName ?? defaults.model} and running the ${mode} forward pass`);
   const trace = await traceModel(source, { ...input, decode, mode, offline: values.offline === true, progress, ...(defaults.unembed ? { unembed: defaults.unembed } : {}) });
   const t = trace.engine.timings ?? {};
   const chosen = trace.decode!.chosen;
   const duration = (ms = 0) => (ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`);
-  progress(`  ${trace.config.name}: loaded in ${duration(t['load_ms'])}, ${trace.tokens.length} tokens forward in ${duration(t['forward_ms'])}; next token ${JSON.stringify(chosen.text)} (p = ${chosen.prob.toFixed(3)})`);
+  progress(`  ${trace.config.name}: loaded in ${duration(t['load_ms'])}, ${trace.tokens.length} token${trace.tokens.length === 1 ? '' : 's'} forward in ${duration(t['forward_ms'])}; next token ${JSON.stringify(chosen.text)} (p = ${chosen.prob.toFixed(3)})`);
   return trace;
 }
 

@@ -18,16 +18,23 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/**
+ * The largest dimensions accepted: GPT-2 XL's × 4. A config beyond them is refused before anything
+ * is read or allocated (a corrupt `n_layer` of 10⁹ would otherwise exhaust memory).
+ */
+export const CONFIG_LIMITS = { n_vocab: 4 * 50257, n_context: 4 * 1024, d_model: 4 * 1600, n_head: 4 * 25, d_head: 4 * 1600, d_mlp: 4 * 6400, n_layer: 4 * 48 } as const;
+
 function pick(json: Record<string, unknown>, keys: readonly string[]): unknown {
   for (const key of keys) if (json[key] !== undefined && json[key] !== null) return json[key];
   return undefined;
 }
 
-function positiveInt(json: Record<string, unknown>, keys: readonly string[], fallback?: number): number {
+function positiveInt(json: Record<string, unknown>, keys: readonly string[], fallback?: number, limit?: keyof typeof CONFIG_LIMITS): number {
   const value = pick(json, keys) ?? fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-    throw new ConfigError(`config field ${keys[0]} must be a positive integer, got ${JSON.stringify(value)}`);
+    throw new ConfigError(`config field ${keys[0]} must be a positive integer, ${value === undefined ? 'and is missing' : `got ${JSON.stringify(value)}`}`);
   }
+  if (limit && value > CONFIG_LIMITS[limit]) throw new ConfigError(`config field ${keys[0]} is ${value}, beyond the ${CONFIG_LIMITS[limit]} this reader accepts (GPT-2 XL's × 4)`);
   return value;
 }
 
@@ -47,21 +54,22 @@ export function normalizeConfig(json: unknown, name = 'model'): ModelConfig {
   if (typeof activation !== 'string' || !TANH_GELU.has(activation)) {
     throw new ConfigError(`activation ${JSON.stringify(activation)} is not supported: GPT-2 uses gelu_new (tanh approximation)`);
   }
-  const d_model = positiveInt(c, ['d_model', 'n_embd', 'hidden_size']);
-  const n_head = positiveInt(c, ['n_head', 'n_heads', 'num_attention_heads']);
+  const d_model = positiveInt(c, ['d_model', 'n_embd', 'hidden_size'], undefined, 'd_model');
+  const n_head = positiveInt(c, ['n_head', 'n_heads', 'num_attention_heads'], undefined, 'n_head');
   if (d_model % n_head !== 0) throw new ConfigError(`d_model ${d_model} is not divisible by n_head ${n_head}`);
   const eps = pick(c, ['layer_norm_eps', 'layer_norm_epsilon', 'eps']) ?? 1e-5;
-  if (typeof eps !== 'number' || !(eps > 0)) throw new ConfigError(`layer_norm_epsilon must be a positive number, got ${JSON.stringify(eps)}`);
+  // ε is added to a variance: GPT-2 uses 1e-5; one of 1 or more would flatten every vector.
+  if (typeof eps !== 'number' || !(eps > 0 && eps < 1)) throw new ConfigError(`layer_norm_epsilon must be a number between 0 and 1, got ${JSON.stringify(eps)}`);
   const tied = pick(c, ['tied_embeddings', 'tie_word_embeddings']) ?? true;
   return {
     name: typeof c['name'] === 'string' ? c['name'] : typeof c['model_name'] === 'string' ? c['model_name'] : name,
-    n_vocab: positiveInt(c, ['n_vocab', 'vocab_size', 'd_vocab']),
-    n_context: positiveInt(c, ['n_context', 'n_positions', 'n_ctx']),
+    n_vocab: positiveInt(c, ['n_vocab', 'vocab_size', 'd_vocab'], undefined, 'n_vocab'),
+    n_context: positiveInt(c, ['n_context', 'n_positions', 'n_ctx'], undefined, 'n_context'),
     d_model,
     n_head,
-    d_head: positiveInt(c, ['d_head'], d_model / n_head),
-    d_mlp: positiveInt(c, ['d_mlp', 'n_inner'], 4 * d_model),
-    n_layer: positiveInt(c, ['n_layer', 'n_layers', 'num_hidden_layers']),
+    d_head: positiveInt(c, ['d_head'], d_model / n_head, 'd_head'),
+    d_mlp: positiveInt(c, ['d_mlp', 'n_inner'], 4 * d_model, 'd_mlp'),
+    n_layer: positiveInt(c, ['n_layer', 'n_layers', 'num_hidden_layers'], undefined, 'n_layer'),
     layer_norm_eps: eps,
     activation: 'gelu_new',
     tied_embeddings: tied === true,

@@ -1,7 +1,8 @@
 /** File access for safetensors and traces: Node only, kept out of the browser-safe entry. */
-import { open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
+import { writeOutputs, type OutputWriter } from './outputs.js';
 import { decodeTensorBytes, parseHeader, readHeaderLength, SafetensorsError, safetensorsHeader, type SafetensorsHeader, type Tensor, type TensorEntry } from './safetensors.js';
-import { decodeTrace, traceMetadata, type Trace } from './trace.js';
+import { checkTraceHeader, decodeTrace, traceMetadata, type Trace } from './trace.js';
 
 export interface SafetensorsFile {
   readonly path: string;
@@ -19,7 +20,20 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** Refuses anything but a regular file before opening it: opening a FIFO with no writer would block forever, and /dev/zero never ends. */
+async function checkRegularFile(path: string, cannot: string): Promise<void> {
+  let s;
+  try {
+    s = await stat(path);
+  } catch (error) {
+    throw new SafetensorsError(`${cannot} ${path}: ${describe(error)}`);
+  }
+  if (s.isDirectory()) throw new SafetensorsError(`${cannot} ${path}: ${describe({ code: 'EISDIR' })}`);
+  if (!s.isFile()) throw new SafetensorsError(`${cannot} ${path}: not a regular file (a device, FIFO or socket)`);
+}
+
 export async function openSafetensorsFile(path: string): Promise<SafetensorsFile> {
+  await checkRegularFile(path, 'cannot open');
   let handle;
   try {
     handle = await open(path, 'r');
@@ -68,25 +82,25 @@ export async function openSafetensorsFile(path: string): Promise<SafetensorsFile
 }
 
 /**
- * Writes a file atomically: to a temporary name beside the target, then renamed,
- * so a failure never leaves a half-written output behind.
+ * Writes one file atomically: staged beside the target, then renamed, so a failure (or a kill)
+ * never leaves a half-written output under the target's name.
  */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  await writeAtomically(path, (temporary) => writeFile(temporary, data));
-}
-
-async function writeAtomically(path: string, write: (temporary: string) => Promise<void>): Promise<void> {
-  const temporary = `${path}.${process.pid}.${Date.now()}.partial`;
-  try {
-    await write(temporary);
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
+  await writeOutputs([{ target: { flag: 'file', path }, data }]);
 }
 
 export async function readTraceFile(path: string): Promise<Trace> {
+  await checkRegularFile(path, 'cannot read trace');
+  // The header alone is checked first: a config or shapes that imply more data than a trace of that
+  // model holds are refused before the data is read.
+  const file = await openSafetensorsFile(path);
+  try {
+    checkTraceHeader({ ...file.header.metadata }, file.header.tensors);
+  } catch (error) {
+    throw new SafetensorsError(`${path}: ${(error as Error).message}`);
+  } finally {
+    await file.close();
+  }
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);
@@ -101,13 +115,13 @@ export async function readTraceFile(path: string): Promise<Trace> {
 }
 
 /**
- * Writes tensors as a safetensors file, atomically and tensor by tensor: a full-context GPT-2 trace
- * is gigabytes, so it is never assembled as one buffer (nor held twice), and it may exceed Node's
- * 2 GiB limit for one write.
+ * Streams tensors into a safetensors file, tensor by tensor: a full-context GPT-2 trace is
+ * gigabytes, so it is never assembled as one buffer (nor held twice), and it may exceed Node's
+ * 2 GiB limit for one write. For staged outputs (`writeOutputs`), which make it atomic.
  */
-export async function writeSafetensorsFile(path: string, tensors: ReadonlyMap<string, Tensor>, metadata: Record<string, string> = {}): Promise<void> {
-  const { header, entries } = safetensorsHeader(tensors, metadata);
-  await writeAtomically(path, async (temporary) => {
+export function safetensorsWriter(tensors: ReadonlyMap<string, Tensor>, metadata: Record<string, string> = {}): OutputWriter {
+  return async (temporary) => {
+    const { header, entries } = safetensorsHeader(tensors, metadata);
     const handle = await open(temporary, 'w');
     try {
       await handle.write(header);
@@ -115,9 +129,18 @@ export async function writeSafetensorsFile(path: string, tensors: ReadonlyMap<st
     } finally {
       await handle.close();
     }
-  });
+  };
+}
+
+/** A trace as a safetensors file, streamed (see safetensorsWriter). */
+export const traceWriter = (trace: Trace): OutputWriter => safetensorsWriter(trace.tensors, traceMetadata(trace));
+
+/** Writes tensors as a safetensors file, atomically and tensor by tensor (files above 2 GiB too). */
+export async function writeSafetensorsFile(path: string, tensors: ReadonlyMap<string, Tensor>, metadata: Record<string, string> = {}): Promise<void> {
+  await writeOutputs([{ target: { flag: 'file', path }, data: safetensorsWriter(tensors, metadata) }]);
 }
 
 export async function writeTraceFile(path: string, trace: Trace): Promise<void> {
-  await writeSafetensorsFile(path, trace.tensors, traceMetadata(trace));
+  await writeOutputs([{ target: { flag: 'file', path }, data: traceWriter(trace) }]);
 }
+export * from './outputs.js';

@@ -42,7 +42,7 @@ export interface Tensor {
 export function readHeaderLength(prefix: Uint8Array, fileSize: number): number {
   if (fileSize < 8 || prefix.length < 8) throw new SafetensorsError(`file is ${fileSize} bytes, too short for a safetensors header`);
   const length = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
-  if (length > BigInt(MAX_HEADER_BYTES)) throw new SafetensorsError(`header length ${length} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
+  if (length > BigInt(MAX_HEADER_BYTES)) throw new SafetensorsError(`not a safetensors file (its header length ${length} exceeds the ${MAX_HEADER_BYTES}-byte limit)`);
   const n = Number(length);
   if (n < 2) throw new SafetensorsError(`header length ${n} is too small to hold JSON`);
   if (8 + n > fileSize) throw new SafetensorsError(`header length ${n} runs past the end of the ${fileSize}-byte file (truncated?)`);
@@ -100,6 +100,9 @@ export function parseHeader(headerJson: Uint8Array, fileSize: number): Safetenso
     const cur = ordered[i]!;
     if (cur.begin < prev.end) throw new SafetensorsError(`tensors ${prev.name} and ${cur.name} overlap in the data section`);
   }
+  // As HuggingFace's reader: the tensors fill the data section exactly, so a file with bytes appended is refused.
+  const used = ordered.reduce((most, t) => Math.max(most, t.end), 0);
+  if (used !== dataSize) throw new SafetensorsError(`the data section is ${dataSize} bytes but its tensors use ${used} (bytes appended after the data?)`);
   return { dataOffset, metadata, tensors };
 }
 

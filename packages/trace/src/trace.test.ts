@@ -15,6 +15,12 @@ function ramp(shape: number[], scale = 0.1): Tensor {
   return { shape, data: Float32Array.from({ length: n }, (_, i) => Math.fround(Math.sin(i) * scale)) };
 }
 
+/** Like ramp, but in [0, 1] as attention patterns are. */
+function weights(shape: number[]): Tensor {
+  const t = ramp(shape);
+  return { shape, data: t.data.map(Math.abs) };
+}
+
 function u64Json(header: unknown, data: Uint8Array): Uint8Array {
   let json = new TextEncoder().encode(JSON.stringify(header));
   const padded = new Uint8Array(Math.ceil(json.length / 8) * 8).fill(0x20);
@@ -30,18 +36,18 @@ function u64Json(header: unknown, data: Uint8Array): Uint8Array {
 describe('encodeTrace / decodeTrace', () => {
   it('round-trips config, prompt, tokens, decode record, tensors, logit positions and engine info', () => {
     const tokens: TokenInfo[] = [
-      { id: 464, display: 'The', text: 'The', bytes: 3, merges: [['T', 'h'], ['Th', 'e']] },
-      { id: 3139, display: 'Ġcapital', text: ' capital', bytes: 8 },
+      { id: 14, display: 'The', text: 'The', bytes: 3, merges: [['T', 'h'], ['Th', 'e']] },
+      { id: 19, display: 'Ġcapital', text: ' capital', bytes: 8 },
       { id: 13, display: '.', text: '.', bytes: 1 },
     ];
     const logits = ramp([2, 20], 3);
     const decoded = decodeNextToken(logits.data.subarray(20), { temperature: 0.8, top_k: 5, top_p: 0.9, strategy: 'sample', seed: 3 });
     const tensors = new Map<string, Tensor>([
       ['hook_embed', ramp([3, 8])],
-      ['blocks.1.attn.hook_pattern', ramp([2, 3, 3])],
+      ['blocks.1.attn.hook_pattern', weights([2, 3, 3])],
       ['logits', logits],
       ['decode.probs', { shape: [20], data: decoded.probs }],
-      ['tokens', { shape: [3], data: Int32Array.from([464, 3139, 13]) }],
+      ['tokens', { shape: [3], data: Int32Array.from([14, 19, 13]) }],
     ]);
     const trace = createTrace({
       config: tiny,
@@ -82,7 +88,7 @@ describe('encodeTrace / decodeTrace', () => {
         hook_embed: ramp([3, d]),
         hook_pos_embed: ramp([3, d]),
         'blocks.0.hook_resid_pre': ramp([3, d]),
-        'blocks.0.attn.hook_pattern': ramp([4, 3, 3]),
+        'blocks.0.attn.hook_pattern': weights([4, 3, 3]),
         'ln_final.hook_normalized': ramp([3, d]),
         logits: ramp([1, fixtureConfig.n_vocab]),
         tokens: { shape: [3], data: Int32Array.from([8291, 16354, 16326]) },
@@ -127,7 +133,7 @@ describe('encodeTrace / decodeTrace', () => {
     const noTokens = encodeSafetensors({ hook_embed: ramp([2, 32]) }, { config: FIXTURE_CONFIG_TEXT });
     expect(() => decodeTrace(noTokens)).toThrow(/the trace has no tokens/);
     const mismatch = encodeSafetensors({ hook_embed: ramp([2, 32]), tokens: { shape: [3], data: Int32Array.from([1, 2, 3]) } }, { config: FIXTURE_CONFIG_TEXT });
-    expect(() => decodeTrace(mismatch)).toThrow(/hook_embed has 2 positions but there are 3 tokens/);
+    expect(() => decodeTrace(mismatch)).toThrow(/tensor hook_embed has shape \[2, 32\], but the config and 3 tokens give \[3, 32\]/);
   });
 });
 
@@ -159,7 +165,7 @@ describe('normalizeConfig', () => {
     expect(() => normalizeConfig({ vocab_size: 10, n_positions: 4, n_embd: 30, n_head: 4, n_layer: 1 })).toThrow(/d_model 30 is not divisible by n_head 4/);
     expect(() => normalizeConfig({ vocab_size: 10, n_positions: 4, n_embd: 8, n_head: 0, n_layer: 1 })).toThrow(/n_head must be a positive integer/);
     expect(() => normalizeConfig({ vocab_size: 10, n_positions: 4, n_embd: 8.5, n_head: 2, n_layer: 1 })).toThrow(/d_model must be a positive integer/);
-    expect(() => normalizeConfig({ vocab_size: 10, n_positions: 4, n_embd: 8, n_head: 2 })).toThrow(/n_layer must be a positive integer, got undefined/);
+    expect(() => normalizeConfig({ vocab_size: 10, n_positions: 4, n_embd: 8, n_head: 2 })).toThrow(/n_layer must be a positive integer, and is missing/);
     expect(() => normalizeConfig({ model_type: 'llama', vocab_size: 10, n_positions: 4, n_embd: 8, n_head: 2, n_layer: 1 })).toThrow(/model_type llama is not supported/);
     expect(() => normalizeConfig([1, 2])).toThrow(ConfigError);
   });

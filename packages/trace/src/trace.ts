@@ -6,6 +6,7 @@
 import { normalizeConfig, type ModelConfig } from './config.js';
 import type { DecodeRecord } from './decoding.js';
 import { buildGraph, type Graph } from './graph.js';
+import { checkTensorValues, checkTokens, checkTraceLayout, checkTraceMetadata } from './validate.js';
 import { decodeSafetensors, encodeSafetensors, SafetensorsError, type Tensor } from './safetensors.js';
 
 export const TRACE_FORMAT = 'vectorview-trace/1';
@@ -149,17 +150,20 @@ export function encodeTrace(trace: Trace): Uint8Array {
  */
 export function decodeTrace(bytes: Uint8Array): Trace {
   const { metadata, tensors } = decodeSafetensors(bytes);
-  const rawConfig = parseJson<unknown>(metadata, 'config');
-  if (rawConfig === undefined) throw new TraceError('metadata has no config: a trace needs the model config (JSON) to be drawn');
-  const config = normalizeConfig(rawConfig, typeof metadata['model'] === 'string' ? metadata['model'] : 'model');
+  const config = checkTraceHeader(metadata, [...tensors].map(([name, t]) => ({ name, shape: t.shape })));
   const tokens = readTokens(metadata, tensors);
-  if (tokens.length === 0) throw new TraceError('the trace has no tokens');
-  const embed = tensors.get(hook.embed);
-  if (embed && embed.shape[0] !== tokens.length) throw new TraceError(`hook_embed has ${embed.shape[0]} positions but there are ${tokens.length} tokens`);
+  checkTokens(tokens, config);
+  const ids = tensors.get(hook.tokens);
+  if (ids && ids.data.some((id, i) => id !== tokens[i]!.id)) throw new TraceError('tensor tokens disagrees with metadata tokens');
+  for (const [name, tensor] of tensors) checkTensorValues(name, tensor);
   if (!tensors.has(hook.tokens)) tensors.set(hook.tokens, { shape: [tokens.length], data: Int32Array.from(tokens, (t) => t.id) });
   const logitPositions = parseJson<number[]>(metadata, 'logit_positions');
   const decode = parseJson<DecodeRecord>(metadata, 'decode');
   const engine = parseJson<EngineInfo>(metadata, 'engine');
+  const logitRows = tensors.get(hook.logits)?.shape[0];
+  const n = tokens.length;
+  checkTraceMetadata({ logitPositions: logitPositions ?? (logitRows === undefined ? [] : Array.from({ length: logitRows }, (_, i) => n - logitRows + i)), decode, engine }, n, logitRows, config);
+  if (metadata['created'] && Number.isNaN(Date.parse(metadata['created']))) throw new TraceError(`metadata created is ${JSON.stringify(metadata['created'])}, not a date`);
   return createTrace({
     config,
     tokens,
@@ -170,6 +174,21 @@ export function decodeTrace(bytes: Uint8Array): Trace {
     ...(engine ? { engine } : {}),
     ...(decode ? { decode } : {}),
   });
+}
+
+/**
+ * The config of a saved trace, after its tensors' names and shapes were checked against it: enough
+ * to refuse a file from its header alone, before its data is read.
+ */
+export function checkTraceHeader(metadata: Record<string, string>, entries: readonly { readonly name: string; readonly shape: readonly number[] }[]): ModelConfig {
+  const rawConfig = parseJson<unknown>(metadata, 'config');
+  if (rawConfig === undefined) throw new TraceError('metadata has no config: a trace needs the model config (JSON) to be drawn');
+  const config = normalizeConfig(rawConfig, typeof metadata['model'] === 'string' ? metadata['model'] : 'model');
+  const listed = parseJson<unknown>(metadata, 'tokens');
+  const pos = Array.isArray(listed) ? listed.length : (entries.find((e) => e.name === hook.tokens)?.shape[0] ?? 0);
+  if (pos === 0) throw new TraceError('the trace has no tokens');
+  checkTraceLayout(config, pos, entries, entries.find((e) => e.name === hook.logits)?.shape[0]);
+  return config;
 }
 
 export interface TraceParts {

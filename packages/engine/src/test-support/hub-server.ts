@@ -22,6 +22,14 @@ export interface HubServer {
   dropAfter: number | undefined;
   /** CDN transfers send a body with one byte changed (the hash headers stay right). */
   corrupt: boolean;
+  /** Files are served straight (200, ranges honoured) with no hash header, as a plain web server would. */
+  unverified: boolean;
+  /** Bodies served instead of the real files, by file name (always unverified). */
+  bodies: Record<string, Uint8Array>;
+  /** Content-Length announces this many bytes more than are sent; the connection then closes. */
+  extraLength: number;
+  /** Bodies go out in 64 KiB chunks this many ms apart (a slow server). */
+  chunkDelayMs: number;
   close(): Promise<void>;
 }
 
@@ -37,6 +45,10 @@ export async function startHubServer(repos: Record<string, Record<string, Uint8A
     requests: [],
     dropAfter: undefined,
     corrupt: false,
+    unverified: false,
+    bodies: {},
+    extraLength: 0,
+    chunkDelayMs: 0,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
@@ -49,14 +61,14 @@ export async function startHubServer(repos: Record<string, Record<string, Uint8A
     res.end(`${code}\n`);
   }
 
-  function serveCdn(req: IncomingMessage, res: ServerResponse, bytes: Uint8Array, hash: string) {
+  function serveCdn(req: IncomingMessage, res: ServerResponse, bytes: Uint8Array, hash: string | undefined) {
     let body = bytes;
     if (state.corrupt) {
       body = Uint8Array.from(bytes);
       const i = body.length >> 1;
       body[i] = body[i]! ^ 0xff;
     }
-    const headers = { 'accept-ranges': 'bytes', etag: `"${hash}"`, 'content-type': 'application/octet-stream' };
+    const headers = { 'accept-ranges': 'bytes', ...(hash ? { etag: `"${hash}"` } : {}), 'content-type': 'application/octet-stream' };
     const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
     let start = 0;
     let end = body.length - 1;
@@ -70,10 +82,24 @@ export async function startHubServer(repos: Record<string, Record<string, Uint8A
       }
       res.writeHead(206, { ...headers, 'content-length': end - start + 1, 'content-range': `bytes ${start}-${end}/${body.length}` });
     } else {
-      res.writeHead(200, { ...headers, 'content-length': body.length });
+      res.writeHead(200, { ...headers, 'content-length': body.length + state.extraLength });
     }
     if (req.method === 'HEAD') return res.end();
     const slice = body.subarray(start, end + 1);
+    if (state.extraLength > 0 && !range) {
+      res.write(slice, () => res.socket?.destroy());
+      return;
+    }
+    if (state.chunkDelayMs > 0) {
+      void (async () => {
+        for (let at = 0; at < slice.length; at += 65536) {
+          if (!res.write(slice.subarray(at, at + 65536))) await new Promise((r) => res.once('drain', r));
+          await new Promise((r) => setTimeout(r, state.chunkDelayMs));
+        }
+        res.end();
+      })();
+      return;
+    }
     const drop = state.dropAfter;
     if (drop !== undefined && drop < slice.length) {
       state.dropAfter = undefined;
@@ -97,6 +123,8 @@ export async function startHubServer(repos: Record<string, Record<string, Uint8A
     const bytes = files[m[2]!];
     if (!bytes) return notFound(res, 'EntryNotFound');
     const commit = 'e7da7f221d5bf496a48136c0cd264e630fe9fcc8';
+    const replaced = state.bodies[m[2]!];
+    if (replaced || state.unverified) return serveCdn(req, res, replaced ?? bytes, undefined);
     if (lfs(m[2]!)) {
       const hash = sha256(bytes);
       res.writeHead(302, {

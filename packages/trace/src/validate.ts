@@ -1,0 +1,107 @@
+/**
+ * A saved trace checked against its own config before anything is drawn: every tensor's name and
+ * shape, finite values, token ids inside the vocabulary, and the metadata's types. Bad input gets
+ * one line naming the tensor or field, never a poster with "undefined" or "NaN" in it.
+ */
+import type { ModelConfig } from './config.js';
+import type { DecodeRecord } from './decoding.js';
+import type { Tensor } from './safetensors.js';
+import { BLOCK_HOOKS, TraceError, type EngineInfo, type TokenInfo } from './trace.js';
+
+const LN = ['hook_scale', 'hook_normalized', 'hook_out'] as const;
+
+/** The shape docs/trace-format.md gives a tensor, or undefined when the name is not in the format. */
+export function expectedShape(name: string, c: ModelConfig, pos: number, logitRows: number): readonly number[] | undefined {
+  const { d_model: d, n_head: h, d_head: dh, d_mlp: m, n_vocab: v } = c;
+  if (name === 'tokens') return [pos];
+  if (name === 'hook_embed' || name === 'hook_pos_embed') return [pos, d];
+  if (name === 'logits') return [logitRows, v];
+  if (name === 'decode.probs') return [v];
+  const lnFinal = /^ln_final\.(.+)$/.exec(name);
+  if (lnFinal) return (LN as readonly string[]).includes(lnFinal[1]!) ? (lnFinal[1] === 'hook_scale' ? [pos, 1] : [pos, d]) : undefined;
+  const block = /^blocks\.(\d+)\.(.+)$/.exec(name);
+  if (!block || Number(block[1]) >= c.n_layer || !(BLOCK_HOOKS as readonly string[]).includes(block[2]!)) return undefined;
+  const hookName = block[2]!;
+  if (hookName.endsWith('.hook_scale')) return [pos, 1];
+  if (hookName === 'attn.hook_q' || hookName === 'attn.hook_k' || hookName === 'attn.hook_v' || hookName === 'attn.hook_z') return [pos, h, dh];
+  if (hookName === 'attn.hook_attn_scores' || hookName === 'attn.hook_pattern') return [h, pos, pos];
+  if (hookName === 'attn.hook_result') return [pos, h, d];
+  if (hookName === 'mlp.hook_pre' || hookName === 'mlp.hook_post') return [pos, m];
+  return [pos, d];
+}
+
+/**
+ * Checks names and shapes only, so a file can be refused from its header before its data is read:
+ * together with the safetensors rule that tensors fill the data exactly, this caps the file's size
+ * at what the config implies.
+ */
+export function checkTraceLayout(config: ModelConfig, pos: number, entries: Iterable<{ readonly name: string; readonly shape: readonly number[] }>, logitRows?: number): void {
+  if (pos > config.n_context) throw new TraceError(`the trace has ${pos} tokens but config n_context is ${config.n_context}`);
+  for (const { name, shape } of entries) {
+    const rows = name === 'logits' ? (logitRows ?? shape[0] ?? 0) : (logitRows ?? 0);
+    const expected = expectedShape(name, config, pos, rows);
+    if (!expected) throw new TraceError(`tensor ${name} is not in the trace format for this config (${config.n_layer} layers; see docs/trace-format.md)`);
+    if (expected.length !== shape.length || expected.some((n, i) => shape[i] !== n)) {
+      throw new TraceError(`tensor ${name} has shape [${shape.join(', ')}], but the config and ${pos} tokens give [${expected.join(', ')}]`);
+    }
+    if (name === 'logits' && (rows < 1 || rows > pos)) throw new TraceError(`tensor logits has ${rows} rows for ${pos} tokens`);
+  }
+}
+
+function field(ok: boolean, what: string, value: unknown): void {
+  if (!ok) throw new TraceError(`metadata ${what} is ${JSON.stringify(value) ?? String(value)}, which is not valid`);
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** The tokens: whole ids inside the vocabulary, with string text. */
+export function checkTokens(tokens: readonly TokenInfo[], config: ModelConfig): void {
+  tokens.forEach((t, i) => {
+    if (!Number.isInteger(t.id) || t.id < 0 || t.id >= config.n_vocab) throw new TraceError(`metadata tokens[${i}] has id ${t.id}, outside the vocabulary (0..${config.n_vocab - 1})`);
+    field(typeof t.text === 'string' && typeof t.display === 'string', `tokens[${i}].text`, t.text);
+    field(Number.isSafeInteger(t.bytes) && t.bytes >= 0, `tokens[${i}].bytes`, t.bytes);
+  });
+}
+
+/** The metadata records the drawing reads: logit_positions, decode and engine. */
+export function checkTraceMetadata(parts: { logitPositions: readonly unknown[]; decode?: unknown; engine?: unknown }, pos: number, logitRows: number | undefined, config: ModelConfig): void {
+  const lp = parts.logitPositions;
+  field(Array.isArray(lp) && lp.every((p, i) => Number.isInteger(p) && (p as number) >= 0 && (p as number) < pos && (i === 0 || (p as number) > (lp[i - 1] as number))), 'logit_positions', lp);
+  if (logitRows !== undefined) field(lp.length === logitRows, 'logit_positions (one per logits row)', lp);
+  if (parts.engine !== undefined) {
+    const e = parts.engine as EngineInfo;
+    field(isRecord(e) && typeof e.name === 'string' && typeof e.version === 'string' && ['vectorwise', 'batched', 'external'].includes(e.mode as string), 'engine', e);
+    if (e.backend !== undefined) field(typeof e.backend === 'string', 'engine.backend', e.backend);
+    if (e.timings !== undefined) field(isRecord(e.timings) && Object.values(e.timings).every(finite), 'engine.timings', e.timings);
+  }
+  if (parts.decode === undefined) return;
+  const d = parts.decode as DecodeRecord;
+  field(isRecord(d) && isRecord(d.settings), 'decode', d);
+  const s = d.settings;
+  field(s.strategy === 'greedy' || s.strategy === 'sample', 'decode.settings.strategy', s.strategy);
+  field(finite(s.temperature) && s.temperature >= 1e-6 && s.temperature <= 1e6, 'decode.settings.temperature', s.temperature);
+  field(Number.isSafeInteger(s.top_k) && s.top_k >= 0, 'decode.settings.top_k', s.top_k);
+  field(finite(s.top_p) && s.top_p > 0 && s.top_p <= 1, 'decode.settings.top_p', s.top_p);
+  field(Number.isSafeInteger(s.seed), 'decode.settings.seed', s.seed);
+  field(d.draw === null || (finite(d.draw) && d.draw >= 0 && d.draw < 1), 'decode.draw', d.draw);
+  field(isRecord(d.kept) && Number.isSafeInteger(d.kept.top_k) && Number.isSafeInteger(d.kept.top_p), 'decode.kept', d.kept);
+  const candidate = (c: unknown, what: string) =>
+    field(isRecord(c) && Number.isInteger(c['id']) && (c['id'] as number) >= 0 && (c['id'] as number) < config.n_vocab && finite(c['logit']) && finite(c['prob']) && (c['prob'] as number) >= 0 && (c['prob'] as number) <= 1, what, c);
+  candidate(d.chosen, 'decode.chosen');
+  field(Array.isArray(d.candidates), 'decode.candidates', d.candidates);
+  d.candidates.forEach((c, i) => candidate(c, `decode.candidates[${i}]`));
+}
+
+/** Every value finite; attention scores may be −∞ (the masked pairs above the diagonal), never NaN or +∞. */
+export function checkTensorValues(name: string, tensor: Tensor): void {
+  const scores = name.endsWith('.attn.hook_attn_scores');
+  const data = tensor.data;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (v - v !== 0 && !(scores && v === -Infinity)) throw new TraceError(`tensor ${name} holds ${v} at element ${i}: a trace's values must be finite`);
+  }
+  if (name === 'decode.probs' || name.endsWith('.attn.hook_pattern')) {
+    for (let i = 0; i < data.length; i++) if (data[i]! < 0 || data[i]! > 1) throw new TraceError(`tensor ${name} holds ${data[i]} at element ${i}: probabilities lie in [0, 1]`);
+  }
+}

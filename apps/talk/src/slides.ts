@@ -4,7 +4,7 @@
  * and pruned to the elements in view), with `data-step` groups as fragments, vectors carried between
  * stages by auto-animate, and speaker notes from @vectorview/content.
  */
-import { fillTemplate, SOURCES, stageContent, STAGE_IDS, type StageId } from '@vectorview/content';
+import { SOURCES } from '@vectorview/content';
 import { tokenizerForVocabulary } from '@vectorview/engine/node';
 import { frameStage, groupAt, templateValues, type Poster, type StageBox } from '@vectorview/renderer';
 import { DEFAULT_DECODE, filterLogits, softmax, type DecodeRecord, type Trace } from '@vectorview/trace';
@@ -238,9 +238,9 @@ function packStage(d: StageDrawing): Crop[][] {
   return slides.map((list, i) => cropsOf(list, i === 0));
 }
 
-function notesFor(id: StageId, values: Record<string, string | number>, extra = ''): string {
-  const content = stageContent(id);
-  return `${extra ? `<p><strong>${extra}</strong></p>\n` : ''}${markdownToHtml(fillTemplate(content.notes, values))}`;
+/** A stage's speaker notes (from the poster's filled annotation), after an optional bold lead. */
+function notesFor(stage: StageBox, extra = ''): string {
+  return `${extra ? `<p><strong>${extra}</strong></p>\n` : ''}${markdownToHtml(stage.notes)}`;
 }
 
 function sectionHtml(parts: readonly string[], scaleNote = ''): string {
@@ -248,9 +248,9 @@ function sectionHtml(parts: readonly string[], scaleNote = ''): string {
 }
 
 /** The slides of one stage: its packed parts, then detail slides for some stages. */
-function stageSlides(trace: Trace, poster: Poster, id: StageId, opts: SlideOptions, values: Record<string, string | number>, carries: Map<string, Carry[]>): Slide[] {
+function stageSlides(trace: Trace, poster: Poster, id: string, opts: SlideOptions, carries: Map<string, Carry[]>): Slide[] {
   const d = stageDrawing(poster, id);
-  const title = fillTemplate(stageContent(id).title, values);
+  const title = d.box.title;
   const packed = packStage(d);
   const slides: Slide[] = [];
   packed.forEach((crops, i) => {
@@ -266,10 +266,10 @@ function stageSlides(trace: Trace, poster: Poster, id: StageId, opts: SlideOptio
     const attrs: Record<string, string> = { 'data-stage': id };
     if (carried.length) attrs['data-auto-animate'] = '';
     const part = packed.length > 1 ? ` — part ${i + 1} of ${packed.length}` : '';
-    slides.push({ html: sectionHtml(parts), notes: notesFor(id, values, i > 0 ? `${title}${part}` : ''), attrs, fragments, title: `${title}${part}` });
+    slides.push({ html: sectionHtml(parts), notes: notesFor(d.box, i > 0 ? `${title}${part}` : ''), attrs, fragments, title: `${title}${part}` });
   });
-  if (id === 'stage-attention') slides.push(...headSlides(trace, d, opts, values));
-  if (id === 'stage-decoding') slides.push(...filterSlides(trace, d, values));
+  if (id === 'stage-attention') slides.push(...headSlides(trace, d, opts));
+  if (id === 'stage-decoding') slides.push(...filterSlides(trace, d));
   return slides;
 }
 
@@ -286,7 +286,7 @@ function tokenName(trace: Trace, p: number): string {
 }
 
 /** One slide per head of the drawn layer: its pattern, enlarged, with what the last token reads. */
-function headSlides(trace: Trace, d: StageDrawing, opts: SlideOptions, values: Record<string, string | number>): Slide[] {
+function headSlides(trace: Trace, d: StageDrawing, opts: SlideOptions): Slide[] {
   const L = opts.layer;
   const pattern = trace.tensors.get(`blocks.${L}.attn.hook_pattern`);
   const n = trace.tokens.length;
@@ -343,7 +343,7 @@ function headSlides(trace: Trace, d: StageDrawing, opts: SlideOptions, values: R
       `</div>`;
     const html = sectionHtml([headerRendered?.html ?? '', `<div class="vv-row">${pattern_}${panel}</div>`]);
     const extra = `Head ${h} of layer ${L}: the last token puts ${fmtP(reads[0]!.w)} of its attention on “${tokenName(trace, reads[0]!.k)}” (position ${reads[0]!.k}).`;
-    slides.push({ html, notes: notesFor('stage-attention', values, extra), attrs: { 'data-stage': 'stage-attention', 'data-head': String(h) }, fragments: 0, title: `Attention pattern, layer ${L} head ${h}` });
+    slides.push({ html, notes: notesFor(d.box, extra), attrs: { 'data-stage': 'stage-attention', 'data-head': String(h) }, fragments: 0, title: `Attention pattern, layer ${L} head ${h}` });
   }
   return slides;
 }
@@ -420,7 +420,7 @@ function filterViews(trace: Trace): FilterView[] {
   return views;
 }
 
-function filterSlides(trace: Trace, d: StageDrawing, values: Record<string, string | number>): Slide[] {
+function filterSlides(trace: Trace, d: StageDrawing): Slide[] {
   const views = filterViews(trace);
   const header = headerCropOf(d);
   const pipeline = d.scan.steps;
@@ -440,7 +440,7 @@ function filterSlides(trace: Trace, d: StageDrawing, values: Record<string, stri
     const panel = `<div class="vv-panel vv-filter"><h3>${view.step}. ${escapeHtml(view.title)}</h3><p>${escapeHtml(view.lead)}</p>${table}<p class="vv-small vv-muted">The eight tokens with the largest logits at position ${trace.tokens.length - 1}.</p></div>`;
     slides.push({
       html: sectionHtml([...drawn, panel]),
-      notes: notesFor('stage-decoding', values, `Filter ${view.step}: ${view.title}. ${view.lead}`),
+      notes: notesFor(d.box, `Filter ${view.step}: ${view.title}. ${view.lead}`),
       attrs: { 'data-stage': 'stage-decoding', 'data-filter': String(view.step) },
       fragments: 0,
       title: `Decoding, ${view.title}`,
@@ -511,9 +511,8 @@ function closingSlide(trace: Trace, values: Record<string, string | number>): Sl
 export function buildSlides(trace: Trace, poster: Poster, opts: SlideOptions): SlideStack[] {
   const values = templateValues(trace, Math.min(trace.config.d_model, opts.componentsDrawn));
   const carries = carriesFor(trace, opts.layer);
-  const order = poster.stages.map((s) => s.id);
-  const ids = (STAGE_IDS as readonly string[]).filter((id) => order.includes(id)).sort((a, b) => order.indexOf(a) - order.indexOf(b)) as StageId[];
-  const stacks: SlideStack[] = ids.map((id) => ({ id, slides: stageSlides(trace, poster, id, opts, values, carries) }));
+  // The poster's stages, in its reading order: a stage registered with the renderer becomes a slide stack.
+  const stacks: SlideStack[] = poster.stages.map(({ id }) => ({ id, slides: stageSlides(trace, poster, id, opts, carries) }));
   stacks.push({ id: 'closing', slides: [closingSlide(trace, values)] });
   return stacks;
 }

@@ -38,28 +38,8 @@ export function templateValues(trace: Trace, dDrawn: number): Record<string, str
   };
 }
 
-const FALLBACK_TITLES: Record<string, string> = {
-  'stage-title': 'Vectorview',
-  'stage-tokenizer': 'Tokenizer',
-  'stage-embedding': 'Token embedding',
-  'stage-positional': 'Positional embedding',
-  'stage-input-embeddings': 'Input embeddings',
-  'stage-residual': 'Residual stream',
-  'stage-layernorm': 'LayerNorm',
-  'stage-attention': 'Attention sublayer',
-  'stage-attention-head': 'One attention head',
-  'stage-qk-circuit': 'QK circuit',
-  'stage-ov-circuit': 'OV circuit',
-  'stage-mlp': 'MLP sublayer',
-  'stage-layers': 'The other layers',
-  'stage-unembed': 'Unembedding',
-  'stage-decoding': 'Decoding',
-  'stage-legend': 'Legend',
-  'stage-terminology': 'Terminology',
-};
-
 /** The filled annotation of a stage; a stage whose content is missing gets its title alone (never a crash). */
-export function annotation(id: string, values: Record<string, string | number>): Annotation {
+export function annotation(id: string, values: Record<string, string | number>, fallbackTitle: string = id): Annotation {
   const known = (STAGE_IDS as readonly string[]).includes(id);
   try {
     if (!known) throw new Error(`no content for ${id}`);
@@ -75,6 +55,6 @@ export function annotation(id: string, values: Record<string, string | number>):
       sources: c.sources.map((s) => ({ key: s.key, title: s.title, url: s.url })),
     };
   } catch {
-    return { id, title: FALLBACK_TITLES[id] ?? id, short: '', body: '', points: [], notes: '', sources: [] };
+    return { id, title: fallbackTitle, short: '', body: '', points: [], notes: '', sources: [] };
   }
 }

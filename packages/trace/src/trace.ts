@@ -71,12 +71,18 @@ export function vectorAt(tensor: Tensor, ...index: number[]): Float32Array {
   return Float32Array.from(data.subarray(offset * width, offset * width + width));
 }
 
+/** Hooks of the final LayerNorm. */
+export type LnFinalHook = 'hook_scale' | 'hook_normalized' | 'hook_out';
+
+/** Every hook name a trace can hold: the one type that readers and writers of tensors use. */
+export type HookName = 'hook_embed' | 'hook_pos_embed' | `blocks.${number}.${BlockHook}` | `ln_final.${LnFinalHook}` | 'logits' | 'tokens' | 'decode.probs';
+
 /** Hook names, spelt as TransformerLens spells them. */
 export const hook = {
   embed: 'hook_embed',
   posEmbed: 'hook_pos_embed',
-  block: (layer: number, name: BlockHook) => `blocks.${layer}.${name}`,
-  lnFinal: (name: 'hook_scale' | 'hook_normalized' | 'hook_out') => `ln_final.${name}`,
+  block: <const H extends BlockHook>(layer: number, name: H): `blocks.${number}.${H}` => `blocks.${layer}.${name}`,
+  lnFinal: <const H extends LnFinalHook>(name: H): `ln_final.${H}` => `ln_final.${name}`,
   logits: 'logits',
   tokens: 'tokens',
   decodeProbs: 'decode.probs',

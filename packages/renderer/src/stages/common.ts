@@ -1,4 +1,5 @@
 /** The frame every stage shares (header, drawing, annotation) and helpers for rows of position vectors. */
+import { hook } from '@vectorview/trace';
 import type { Ctx } from '../context.js';
 import { annotationBlock } from '../marks/callout.js';
 import { columns, shortToken } from '../marks/vector.js';
@@ -6,7 +7,7 @@ import { colorBar } from '../marks/plots.js';
 import { parseInline } from '../markdown.js';
 import { valueScale, type ValueScale } from '../scale.js';
 import { attrs, hstack, n, place, vstack, type Block } from '../svg.js';
-import { CATEGORY, GAP, INNER_WIDTH, INK, NOTE_WIDTH, SIZE, STAGE_CATEGORY, STAGE_PAD, STAGE_WIDTH } from '../theme.js';
+import { CATEGORY, GAP, INNER_WIDTH, INK, NOTE_WIDTH, SIZE, STAGE_PAD, STAGE_WIDTH, type Category } from '../theme.js';
 import { label, renderLines, wrap } from '../text.js';
 
 /** Height of a d_model column, whatever d_model is. */
@@ -23,16 +24,20 @@ export function geometry(ctx: Ctx, budget: number): { cellWidth: number; gap: nu
   return { cellWidth, gap: Math.max(1.5, Math.min(10, cellWidth * 0.4)) };
 }
 
+/** The logits of the last position, where the trace has them. */
+export function lastLogits(ctx: Ctx): Float32Array | undefined {
+  const t = ctx.tensor(hook.logits);
+  return t ? ctx.row(hook.logits, t.shape[0]! - 1) : undefined;
+}
+
 export function tokenLabels(ctx: Ctx, max = 8): string[] {
   return ctx.trace.tokens.map((t) => shortToken(t.display, max));
 }
 
-/** A stage-local value scale from the drawn slices of some vectors; recorded for the legend. */
-export function stageScale(ctx: Ctx, stage: string, vectors: readonly (ArrayLike<number> | undefined)[], count: number, name: string): ValueScale {
+/** A stage-local value scale from the drawn slices of some vectors (a stage's `prepare` returns it for the legend). */
+export function stageScale(vectors: readonly (ArrayLike<number> | undefined)[], count: number, name: string): ValueScale {
   const slices = vectors.filter((v): v is ArrayLike<number> => v !== undefined).map((v) => Array.prototype.slice.call(v, 0, count) as number[]);
-  const scale = valueScale(slices, name);
-  ctx.scales.push({ stage, scale });
-  return scale;
+  return valueScale(slices, name);
 }
 
 export interface RowOptions {
@@ -78,10 +83,17 @@ export interface FrameOptions {
   readonly hideShort?: boolean;
 }
 
+/** What a frame needs to know of its stage. */
+export interface StageMeta {
+  readonly id: string;
+  readonly category: Category;
+}
+
 /** Wraps a stage drawing with its header and annotation, as one <g id="stage-…">. */
-export function frame(ctx: Ctx, id: string, drawing: Block, o: FrameOptions = {}): Block {
+export function frame(ctx: Ctx, stage: StageMeta, drawing: Block, o: FrameOptions = {}): Block {
+  const { id } = stage;
   const note = ctx.note(id);
-  const category = CATEGORY[STAGE_CATEGORY[id] ?? 'operation'];
+  const category = CATEGORY[stage.category];
   const parts: Block[] = [];
   // Header: category tag, title, one-sentence summary.
   const tag = category.label.split(' (')[0]!.toUpperCase();

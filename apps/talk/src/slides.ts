@@ -7,7 +7,7 @@
 import { SOURCES } from '@vectorview/content';
 import { tokenizerForVocabulary } from '@vectorview/engine/node';
 import { frameStage, groupAt, templateValues, type Poster, type StageBox } from '@vectorview/renderer';
-import { DEFAULT_DECODE, filterLogits, softmax, type DecodeRecord, type Trace } from '@vectorview/trace';
+import { DEFAULT_DECODE, filterLogits, hook, softmax, type DecodeRecord, type Trace } from '@vectorview/trace';
 import { bands, pruneLeaves, scanSvg, type Band, type Box, type Leaf, type Scan } from './geometry.js';
 import { escapeHtml, inlineMarkdown, markdownToHtml } from './text.js';
 
@@ -288,7 +288,7 @@ function tokenName(trace: Trace, p: number): string {
 /** One slide per head of the drawn layer: its pattern, enlarged, with what the last token reads. */
 function headSlides(trace: Trace, d: StageDrawing, opts: SlideOptions): Slide[] {
   const L = opts.layer;
-  const pattern = trace.tensors.get(`blocks.${L}.attn.hook_pattern`);
+  const pattern = trace.tensors.get(hook.block(L, 'attn.hook_pattern'));
   const n = trace.tokens.length;
   if (!pattern) return [];
   const header = headerCropOf(d);
@@ -358,7 +358,7 @@ interface FilterView {
 
 /** The decoding filters one at a time, with the real numbers of this pass. */
 function filterViews(trace: Trace): FilterView[] {
-  const logitsT = trace.tensors.get('logits');
+  const logitsT = trace.tensors.get(hook.logits);
   const decode: DecodeRecord | undefined = trace.decode;
   if (!logitsT || !decode) return [];
   const width = logitsT.shape[logitsT.shape.length - 1]!;
@@ -469,7 +469,7 @@ function closingSlide(trace: Trace, values: Record<string, string | number>): Sl
     const listed = decode.candidates.slice(0, 10).map((c, i) => ({ c, rank: i + 1 }));
     if (!listed.some((x) => x.c.id === chosen.id)) {
       // The sampled token may rank below the listed ones: give it its own row with its real rank.
-      const logitsT = trace.tensors.get('logits');
+      const logitsT = trace.tensors.get(hook.logits);
       let rank = decode.candidates.findIndex((c) => c.id === chosen.id) + 1;
       if (rank === 0 && logitsT) {
         const w = logitsT.shape[logitsT.shape.length - 1]!;

@@ -10,7 +10,7 @@
  * Both record every vector under its TransformerLens hook name.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ModelConfig, Tensor } from '@vectorview/trace';
+import { hook, type BlockHook, type HookName, type LnFinalHook, type ModelConfig, type Tensor } from '@vectorview/trace';
 import type { Gpt2Weights, LayerWeights } from './weights.js';
 
 export type ForwardMode = 'vectorwise' | 'batched';
@@ -44,7 +44,10 @@ interface LayerOnDevice {
 /** Weights above this size are streamed to the backend one layer per use instead of cached there. */
 const DEVICE_CACHE_BYTES = 1.2 * 2 ** 30;
 
-type Recorder = (name: string, tensor: tf.Tensor) => void;
+type Recorder = (name: HookName, tensor: tf.Tensor) => void;
+/** Records a hook of the current block, or of a LayerNorm (whose three hooks are spelt alike everywhere). */
+type BlockRecorder = (name: BlockHook, tensor: tf.Tensor) => void;
+type LayerNormRecorder = (name: LnFinalHook, tensor: tf.Tensor) => void;
 
 export class Gpt2Model {
   readonly config: ModelConfig;
@@ -91,7 +94,7 @@ export class Gpt2Model {
     const n = ids.length;
     const tensors = new Map<string, Tensor>();
     const record: Recorder = (name, t) => {
-      if (keepAll || name === 'logits') tensors.set(name, { shape: t.shape, data: t.dataSync() as Float32Array });
+      if (keepAll || name === hook.logits) tensors.set(name, { shape: t.shape, data: t.dataSync() as Float32Array });
     };
     // Embedding lookups are row copies: done on the plain arrays, so W_E never has to be uploaded for them.
     const embed = new Float32Array(n * d);
@@ -101,15 +104,14 @@ export class Gpt2Model {
       posEmbed.set(this.weights.wpe.subarray(p * d, (p + 1) * d), p * d);
     });
     if (keepAll) {
-      tensors.set('hook_embed', { shape: [n, d], data: embed });
-      tensors.set('hook_pos_embed', { shape: [n, d], data: posEmbed });
+      tensors.set(hook.embed, { shape: [n, d], data: embed });
+      tensors.set(hook.posEmbed, { shape: [n, d], data: posEmbed });
     }
     let resid = tf.tidy(() => tf.add(tf.tensor2d(embed, [n, d]), tf.tensor2d(posEmbed, [n, d])) as tf.Tensor2D);
     for (let l = 0; l < n_layer; l++) {
       const layer = this.layer(l);
       const next = tf.tidy(() => {
-        const at = (name: string) => `blocks.${l}.${name}`;
-        const rec: Recorder = (name, t) => record(at(name), t);
+        const rec: BlockRecorder = (name, t) => record(hook.block(l, name), t);
         rec('hook_resid_pre', resid);
         const x1 = layerNorm(resid, layer.ln1, this.config.layer_norm_eps, (name, t) => rec(`ln1.${name}`, t));
         const attnOut = mode === 'vectorwise' ? attentionVectorwise(x1, layer, this.config, rec) : attentionBatched(x1, layer, this.config, rec);
@@ -136,7 +138,7 @@ export class Gpt2Model {
     const lnF = this.lnF();
     const wU = this.unembedding();
     tf.tidy(() => {
-      const normalized = layerNorm(resid, lnF, this.config.layer_norm_eps, (name, t) => record(`ln_final.${name}`, t));
+      const normalized = layerNorm(resid, lnF, this.config.layer_norm_eps, (name, t) => record(hook.lnFinal(name), t));
       const rows = unembed === 'all' ? normalized : tf.slice(normalized, [n - 1, 0], [1, d]);
       record('logits', tf.matMul(rows, wU));
     });
@@ -215,7 +217,7 @@ function disposeLayer(layer: LayerOnDevice): void {
 }
 
 /** Per position: subtract the mean, divide by √(variance + ε), then scale by γ and shift by β. */
-function layerNorm(x: tf.Tensor2D, [gamma, beta]: [tf.Tensor1D, tf.Tensor1D], eps: number, rec: Recorder): tf.Tensor2D {
+function layerNorm(x: tf.Tensor2D, [gamma, beta]: [tf.Tensor1D, tf.Tensor1D], eps: number, rec: LayerNormRecorder): tf.Tensor2D {
   const centred = tf.sub(x, tf.mean(x, -1, true));
   const scale = tf.sqrt(tf.add(tf.mean(tf.square(centred), -1, true), eps));
   rec('hook_scale', scale);
@@ -232,7 +234,7 @@ function geluNew(x: tf.Tensor): tf.Tensor {
   return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
 }
 
-function attentionVectorwise(x: tf.Tensor2D, layer: LayerOnDevice, config: ModelConfig, rec: Recorder): tf.Tensor2D {
+function attentionVectorwise(x: tf.Tensor2D, layer: LayerOnDevice, config: ModelConfig, rec: BlockRecorder): tf.Tensor2D {
   const { n_head: H, d_head: dh } = config;
   const n = x.shape[0];
   // Each head reads every position's vector with its own matrices (one op per head and matrix).
@@ -284,7 +286,7 @@ function triangleToSquare(packed: tf.Tensor, H: number, n: number, fill: number)
   return tf.tensor3d(square, [H, n, n]);
 }
 
-function attentionBatched(x: tf.Tensor2D, layer: LayerOnDevice, config: ModelConfig, rec: Recorder): tf.Tensor2D {
+function attentionBatched(x: tf.Tensor2D, layer: LayerOnDevice, config: ModelConfig, rec: BlockRecorder): tf.Tensor2D {
   const { n_head: H, d_head: dh, d_model: d } = config;
   const n = x.shape[0];
   const qkv = tf.add(tf.matMul(x, layer.attnW), layer.attnB);

@@ -53,6 +53,9 @@ interface StageDrawing {
   /** The stage's <g id="stage-…"> with poster coordinates. */
   readonly group: string;
   readonly scan: Scan;
+  /** Where the renderer put the stage's elements with ids and its step groups (its returned structure). */
+  readonly elements: ReadonlyMap<string, Box>;
+  readonly steps: ReadonlyMap<number, Box>;
   readonly bands: readonly Band[];
   /** How many leading bands are the stage's header (category, title, summary). */
   readonly headerBands: number;
@@ -74,7 +77,10 @@ function stageDrawing(poster: Poster, id: string): StageDrawing {
   if (headerBands === all.length || headerBands === 0) headerBands = Math.min(1, all.length);
   const family = /font-family="([^"]*)"/.exec(framed.slice(0, framed.indexOf('>')))?.[1] ?? 'Inter, sans-serif';
   const fill = /\sfill="([^"]*)"/.exec(framed.slice(0, framed.indexOf('>')))?.[1] ?? '#1f2328';
-  return { id, box, group, scan, bands: all, headerBands, rootAttrs: ` font-family="${family}" fill="${fill}"` };
+  const edges = (b: { x: number; y: number; width: number; height: number }): Box => ({ x0: b.x, y0: b.y, x1: b.x + b.width, y1: b.y + b.height });
+  const elements = new Map(box.elements.map((e) => [e.id, edges(e.box)] as const));
+  const steps = new Map(box.steps.map((s) => [s.step, edges(s.box)] as const));
+  return { id, box, group, scan, elements, steps, bands: all, headerBands, rootAttrs: ` font-family="${family}" fill="${fill}"` };
 }
 
 /** A part of a stage shown on a slide: a rectangle in poster units and the elements drawn in it. */
@@ -144,7 +150,7 @@ function renderCrop(d: StageDrawing, crop: Crop, scale: number, carries: readonl
   const overlays: string[] = [];
   const carried: string[] = [];
   for (const carry of carries) {
-    const vb = d.scan.ids.get(carry.ref);
+    const vb = d.elements.get(carry.ref);
     if (!vb || vb.x0 < b.x0 || vb.x1 > b.x1 || vb.y0 < b.y0 || vb.y1 > b.y1) continue;
     const at = d.group.search(new RegExp(`<g id="${carry.ref}"[\\s>]`));
     if (at < 0) continue;
@@ -294,7 +300,7 @@ function headSlides(trace: Trace, d: StageDrawing, opts: SlideOptions): Slide[] 
   const header = headerCropOf(d);
   const slides: Slide[] = [];
   for (let h = 0; h < trace.config.n_head; h++) {
-    const tri = d.scan.ids.get(`pattern-L${L}-h${h}`);
+    const tri = d.elements.get(`pattern-L${L}-h${h}`);
     if (!tri) continue;
     const box: Box = { x0: tri.x0 - 1, y0: tri.y0 - 1, x1: tri.x1 + 1, y1: tri.y1 + 1 };
     const at = (q: number, k: number) => pattern.data[(h * n + q) * n + k]!;
@@ -423,7 +429,7 @@ function filterViews(trace: Trace): FilterView[] {
 function filterSlides(trace: Trace, d: StageDrawing): Slide[] {
   const views = filterViews(trace);
   const header = headerCropOf(d);
-  const pipeline = d.scan.steps;
+  const pipeline = d.steps;
   const slides: Slide[] = [];
   // The pipeline: the band holding the filter boxes (steps 1–5).
   const stepBoxes = [1, 2, 3, 4, 5].map((s) => pipeline.get(s)).filter((b): b is Box => b !== undefined);

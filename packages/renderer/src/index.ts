@@ -9,7 +9,7 @@ import { embeddedFontCss, FONT_FAMILY } from './fonts.js';
 import { layoutPage, PAGE_MM, type PosterSize } from './layout.js';
 import { texIn } from './markdown.js';
 import { prepareTex, TexRegistry } from './math.js';
-import { attrs, esc, n } from './svg.js';
+import { attrs, esc, n, type Mark } from './svg.js';
 import type { AnyStage, Prepared, StageScale } from './stage.js';
 import { STAGES } from './stages/index.js';
 import { INK } from './theme.js';
@@ -47,6 +47,32 @@ export interface StageBox {
   /** The stage's title and speaker notes (its annotation, filled with this trace's numbers). */
   title: string;
   notes: string;
+  /** The `data-step` groups, in step order: what the talk reveals one at a time. */
+  steps: { step: number; box: Box }[];
+  /** Every element with an id (vectors `vec-…`, patterns, matrices) and where it is. */
+  elements: { id: string; box: Box }[];
+}
+
+/** A rectangle in poster units (the viewBox). */
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+function boxesOf(marks: readonly Mark[], kind: Mark['kind'], dx: number, dy: number): Map<string, Box> {
+  const out = new Map<string, Box>();
+  for (const m of marks) {
+    if (m.kind !== kind) continue;
+    const prev = out.get(m.key);
+    const x0 = Math.min(prev?.x ?? Infinity, m.x + dx);
+    const y0 = Math.min(prev?.y ?? Infinity, m.y + dy);
+    const x1 = Math.max(prev ? prev.x + prev.width : -Infinity, m.x + dx + m.width);
+    const y1 = Math.max(prev ? prev.y + prev.height : -Infinity, m.y + dy + m.height);
+    out.set(m.key, { x: round3(x0), y: round3(y0), width: round3(x1 - x0), height: round3(y1 - y0) });
+  }
+  return out;
 }
 
 export interface Poster {
@@ -135,7 +161,10 @@ export async function renderPoster(trace: Trace, options: PosterOptions = {}): P
     const id = ids[p.index]!;
     const block = ordered[p.index]!;
     const note = ctx.note(id);
-    stages.push({ id, x: round3(p.x), y: round3(p.y), width: round3(block.width), height: round3(block.height), title: note.title, notes: note.notes });
+    const marks = block.marks ?? [];
+    const steps = [...boxesOf(marks, 'step', p.x, p.y)].map(([step, box]) => ({ step: Number(step), box })).sort((a, b) => a.step - b.step);
+    const elements = [...boxesOf(marks, 'id', p.x, p.y)].map(([id, box]) => ({ id, box }));
+    stages.push({ id, x: round3(p.x), y: round3(p.y), width: round3(block.width), height: round3(block.height), title: note.title, notes: note.notes, steps, elements });
     const prefix = `<g id="${id}"`;
     body += block.svg.startsWith(prefix) ? `${prefix} transform="translate(${n(p.x)},${n(p.y)})"${block.svg.slice(prefix.length)}` : `<g id="${id}" transform="translate(${n(p.x)},${n(p.y)})">${block.svg}</g>`;
   }

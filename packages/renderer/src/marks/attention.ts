@@ -2,7 +2,7 @@
 import { scaleLinear } from 'd3-scale';
 import { measure } from '../fonts.js';
 import type { ValueScale } from '../scale.js';
-import { attrs, n, type Block } from '../svg.js';
+import { attrs, marked, marksAt, n, type Block } from '../svg.js';
 import { CATEGORY, INK, MUTED, SIZE } from '../theme.js';
 import { capCentre, label } from '../text.js';
 import { shortToken } from './vector.js';
@@ -86,11 +86,8 @@ export function triangle(o: TriangleOptions): Block {
     height += rotate ? longest + 8 : labelSize * 1.6;
   }
   const textGroup = (numbers.length ? `<g font-size="${n(size)}" text-anchor="middle">${numbers.join('')}</g>` : '') + texts.join('');
-  return {
-    svg: `<g${attrs({ id: o.id, class: 'triangle' })}>${cells.join('')}${textGroup}</g>`,
-    width: left + o.n * cw,
-    height,
-  };
+  const block: Block = { svg: `<g${attrs({ id: o.id, class: 'triangle' })}>${cells.join('')}${textGroup}</g>`, width: left + o.n * cw, height };
+  return o.id ? marked(block, 'id', o.id) : block;
 }
 
 /** A tiny pattern for the head grid (no numbers). */
@@ -98,7 +95,7 @@ export function miniTriangle(nTok: number, value: (q: number, k: number) => numb
   const cell = size / nTok;
   const t = triangle({ n: nTok, value, cell, ...(id ? { id } : {}) });
   const head = label(title, 0, SIZE.caption, { size: SIZE.caption, weight: 600, fill: CATEGORY.attention.color });
-  return { svg: head.svg + `<g transform="translate(0,${n(SIZE.caption * 1.5)})">${t.svg}</g>`, width: Math.max(size, head.width), height: size + SIZE.caption * 1.5 };
+  return { svg: head.svg + `<g transform="translate(0,${n(SIZE.caption * 1.5)})">${t.svg}</g>`, width: Math.max(size, head.width), height: size + SIZE.caption * 1.5, marks: marksAt(t, 0, SIZE.caption * 1.5) };
 }
 
 export { MUTED };

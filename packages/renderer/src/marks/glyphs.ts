@@ -2,7 +2,7 @@
 import { format } from 'd3-format';
 import type { TexRegistry } from '../math.js';
 import { texBox } from '../math.js';
-import { attrs, n, type AttrValue, type Block } from '../svg.js';
+import { attrs, marked, n, type AttrValue, type Block } from '../svg.js';
 import { CATEGORY, INK, MUTED, SIZE } from '../theme.js';
 import { capCentre, label } from '../text.js';
 import { measure } from '../fonts.js';
@@ -70,7 +70,8 @@ export function matrixGlyph(o: MatrixOptions, tex: TexRegistry): Block {
     width = Math.max(width, measure(o.note, dimSize));
     y += dimSize * 1.4;
   }
-  return { svg: `<g${attrs({ id: o.id, class: 'matrix' })}>${parts.join('')}</g>`, width, height: y };
+  const block: Block = { svg: `<g${attrs({ id: o.id, class: 'matrix' })}>${parts.join('')}</g>`, width, height: y };
+  return o.id ? marked(block, 'id', o.id) : block;
 }
 
 /** A rounded operation box with a TeX or plain label. */

@@ -3,7 +3,7 @@
  * (stroke width = column width), so a 128-cell column costs a few hundred bytes, not 128 rects.
  */
 import { STEPS, stepColor, type ValueScale } from '../scale.js';
-import { attrs, n, type AttrValue, type Block } from '../svg.js';
+import { attrs, marksAt, n, type AttrValue, type Block, type Mark } from '../svg.js';
 import { FAINT, INK, MUTED, SIZE } from '../theme.js';
 import { label } from '../text.js';
 
@@ -52,6 +52,7 @@ export function vectorColumn(values: ArrayLike<number>, o: ColumnOptions): Block
     svg: `<g${attrs({ id: o.id, class: 'vec', 'stroke-width': o.cellWidth, ...o.data })}>${paths}${outline}</g>`,
     width: o.cellWidth,
     height: o.height,
+    ...(o.id ? { marks: [{ kind: 'id', key: o.id, x: 0, y: 0, width: o.cellWidth, height: o.height }] } : {}),
   };
 }
 
@@ -70,6 +71,7 @@ export interface ColumnsOptions extends Omit<ColumnOptions, 'id' | 'data'> {
 /** A row of vector columns, one per position, with optional title, labels and caption. */
 export function columns(vectors: readonly (ArrayLike<number> | undefined)[], o: ColumnsOptions): Block {
   const parts: string[] = [];
+  const marks: Mark[] = [];
   let y = 0;
   const width = vectors.length * o.cellWidth + Math.max(0, vectors.length - 1) * o.gap;
   let fullWidth = width;
@@ -89,6 +91,7 @@ export function columns(vectors: readonly (ArrayLike<number> | undefined)[], o: 
     const { data, ids, ...rest } = o;
     const col = vectorColumn(v, { ...rest, ...(ids?.(i) ? { id: ids(i)! } : {}), ...(data ? { data: data(i) } : {}) });
     parts.push(`<g transform="translate(${n(x)},${n(top)})">${col.svg}</g>`);
+    marks.push(...marksAt(col, x, top));
   });
   y += o.height;
   if (o.under) {
@@ -119,7 +122,7 @@ export function columns(vectors: readonly (ArrayLike<number> | undefined)[], o: 
     fullWidth = Math.max(fullWidth, c.width);
     y += SIZE.caption * 1.5;
   }
-  return { svg: parts.join(''), width: fullWidth, height: y };
+  return { svg: parts.join(''), width: fullWidth, height: y, marks };
 }
 
 /** Short display of a token for labels: visible spaces, at most `max` characters. */

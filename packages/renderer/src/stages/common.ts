@@ -6,7 +6,7 @@ import { columns, shortToken } from '../marks/vector.js';
 import { colorBar } from '../marks/plots.js';
 import { parseInline } from '../markdown.js';
 import { valueScale, type ValueScale } from '../scale.js';
-import { attrs, hstack, n, place, vstack, type Block } from '../svg.js';
+import { attrs, hstack, marked, marksAt, n, place, vstack, type Block } from '../svg.js';
 import { CATEGORY, GAP, INNER_WIDTH, INK, NOTE_WIDTH, SIZE, STAGE_PAD, STAGE_WIDTH, type Category } from '../theme.js';
 import { label, renderLines, wrap } from '../text.js';
 
@@ -123,7 +123,7 @@ export function frame(ctx: Ctx, stage: StageMeta, drawing: Block, o: FrameOption
     `<rect${attrs({ class: 'stage-bg', width: STAGE_WIDTH, height, rx: 14, fill: '#fff', stroke: '#d0d7de', 'stroke-width': 1.2 })}/>` +
     `<rect${attrs({ width: 8, height: height - 28, y: 14, x: 0, fill: category.color, ...(category.dash ? {} : {}) })}/>` +
     place(content, STAGE_PAD, STAGE_PAD);
-  return { svg: `<g${attrs({ id, class: 'stage', 'data-stage': id })}>${svg}</g>`, width: STAGE_WIDTH, height };
+  return { svg: `<g${attrs({ id, class: 'stage', 'data-stage': id })}>${svg}</g>`, width: STAGE_WIDTH, height, marks: marksAt(content, STAGE_PAD, STAGE_PAD) };
 }
 
 /** A caption of plain or Markdown text, wrapped to `width`. */
@@ -133,7 +133,7 @@ export function caption(ctx: Ctx, markdown: string, width: number, size: number 
 }
 
 export function stepGroup(step: number, block: Block, extra: Record<string, string | number> = {}): Block {
-  return { ...block, svg: `<g${attrs({ 'data-step': step, class: 'step', ...extra })}>${block.svg}</g>` };
+  return marked({ ...block, svg: `<g${attrs({ 'data-step': step, class: 'step', ...extra })}>${block.svg}</g>` }, 'step', String(step));
 }
 
 export { n, place, hstack, vstack };

@@ -1,7 +1,7 @@
 /** Helpers for the stages inside one transformer block: its hooks, per-position rows and small layout aids. */
 import { hook, type BlockHook, type HookName } from '@vectorview/trace';
 import type { Ctx } from '../context.js';
-import { place, type Block } from '../svg.js';
+import { placed, type Block } from '../svg.js';
 
 export const positions = (ctx: Ctx) => ctx.trace.tokens.map((_, p) => p);
 export const rows = (ctx: Ctx, name: HookName, ...lead: number[]) => positions(ctx).map((p) => ctx.row(name, p, ...lead));
@@ -11,7 +11,7 @@ export const B = <const H extends BlockHook>(ctx: Ctx, name: H, layer = ctx.opts
 export const lnOut = (ctx: Ctx, ln: 'ln1' | 'ln2'): HookName => (ctx.tensor(B(ctx, `${ln}.hook_out`)) ? B(ctx, `${ln}.hook_out`) : B(ctx, `${ln}.hook_normalized`));
 
 export function centreY(block: Block, height: number): Block {
-  return { svg: place(block, 0, (height - block.height) / 2), width: block.width, height };
+  return placed(block, 0, (height - block.height) / 2, block.width, height);
 }
 
 export function norm(v: ArrayLike<number> | undefined): number {

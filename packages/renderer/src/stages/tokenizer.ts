@@ -36,7 +36,7 @@ export const tokenizerStage = defineStage({
     const tokensOnly = chips.svg.split('<g class="ids">');
     const step2 = stepGroup(2, { svg: tokensOnly[0]!, width: chips.width, height: chips.height });
     const step3 = stepGroup(3, { svg: tokensOnly[1] ? `<g class="ids">${tokensOnly[1]}` : '', width: chips.width, height: chips.height });
-    const chipBlock: Block = { svg: step2.svg + step3.svg, width: chips.width, height: chips.height };
+    const chipBlock: Block = { svg: step2.svg + step3.svg, width: chips.width, height: chips.height, marks: [...(step2.marks ?? []), ...(step3.marks ?? [])] };
     const tokensCaption = label(`${ctx.nTokens} tokens (display form: Ġ marks a leading space) and their ids`, 0, SIZE.caption, { size: SIZE.caption, fill: MUTED });
     // Step 4: each id selects a row of W_E.
     const rows = label(`each id selects one row of W_E (${fmtInt(ctx.config.n_vocab)} rows): the token leaves the tokenizer and becomes a vector`, 30, 22, { size: SIZE.caption, fill: INK });

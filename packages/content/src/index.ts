@@ -3,6 +3,7 @@ import { parseStage } from './parse.js';
 import { sourceFor, type Source } from './sources.js';
 
 export { SOURCES, type Source } from './sources.js';
+export * from './sentences.js';
 export { PLACEHOLDERS, fillTemplate, placeholdersIn, type TemplateValues } from './template.js';
 
 /** The stages of the poster and the talk, in reading order. */

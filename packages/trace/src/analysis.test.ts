@@ -16,6 +16,8 @@ import {
   lensPoints,
   logitLens,
   topIndices,
+  uniformProbeScore,
+  uniformRoleScore,
   type AnalysisMetadata,
 } from './analysis.js';
 import { normalizeConfig } from './config.js';
@@ -53,6 +55,7 @@ describe('head detection scores (detect_head, error_measure "mul")', () => {
     const expected = (harmonic(n) - 1) / n;
     expect(detectionScore(uniform, detectionPattern('previous_token', tokens))).toBeCloseTo(expected, 6);
     expect(detectionScore(uniform, detectionPattern('first_token', tokens))).toBeCloseTo(expected, 6);
+    expect(uniformRoleScore('previous_token', tokens)).toBeCloseTo(expected, 6);
   });
 
   it('scores a uniform pattern on the repeated tokens by hand: duplicate rows 3–5 have one earlier copy each', () => {
@@ -102,6 +105,7 @@ describe('induction probe', () => {
     const scores = inductionProbeScores([{ shape: [2, n, n], data: Float32Array.from([...perfect, ...uniform]) }], repeat);
     expect(scores[0]).toBeCloseTo(1, 6);
     expect(scores[1]).toBeCloseTo([5, 6, 7, 8].reduce((s, i) => s + 1 / (i + 1), 0) / repeat, 6);
+    expect(uniformProbeScore(repeat)).toBeCloseTo(scores[1]!, 6);
   });
 });
 

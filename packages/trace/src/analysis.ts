@@ -225,6 +225,14 @@ export function detectionScore(pattern: ArrayLike<number>, detection: ArrayLike<
   return hit / total;
 }
 
+/** The score a head attending uniformly (1/(i + 1) to each visible key) would get: the baseline to compare scores with. */
+export function uniformRoleScore(role: HeadRole, tokens: ArrayLike<number>): number {
+  const n = tokens.length;
+  const uniform = new Float32Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) uniform[i * n + j] = 1 / (i + 1);
+  return detectionScore(uniform, detectionPattern(role, tokens));
+}
+
 /** One role's score for every head: `patterns[l]` is layer l's hook_pattern [head, n, n]. Result [n_layer, n_head]. */
 export function headRoleScores(patterns: readonly Tensor[], tokens: ArrayLike<number>, role: HeadRole): Float32Array {
   const detection = detectionPattern(role, tokens);
@@ -264,6 +272,13 @@ export function inductionProbeScores(patterns: readonly Tensor[], repeat: number
     }
   });
   return out;
+}
+
+/** The induction probe score of a head attending uniformly: the mean of 1/(i + 1) over the second copy. */
+export function uniformProbeScore(repeat: number): number {
+  let s = 0;
+  for (let i = repeat + 1; i <= 2 * repeat; i++) s += 1 / (i + 1);
+  return s / repeat;
 }
 
 /**

@@ -118,6 +118,25 @@ export function tokenCircuits(weights: Gpt2Weights, ids: readonly number[], laye
   return { qk, ov };
 }
 
+/**
+ * The probe's scores depend on the model and the seed only, never on the prompt, so each model
+ * runs the probe once per seed; later traces with the same model reuse it.
+ */
+const probeCache = new WeakMap<Gpt2Model, Map<string, Float32Array>>();
+
+function inductionProbe(model: Gpt2Model, probe: readonly number[], repeat: number): Float32Array {
+  const key = probe.join(',');
+  const cached = probeCache.get(model)?.get(key);
+  if (cached) return cached;
+  const { n_layer } = model.config;
+  // Only the patterns are read back; batched is the same arithmetic as vector-wise, and faster.
+  const { tensors } = model.forward(probe, { mode: 'batched', unembed: 'last', record: (name) => name.endsWith('attn.hook_pattern') });
+  const scores = inductionProbeScores(Array.from({ length: n_layer }, (_, l) => get(tensors, hook.block(l, 'attn.hook_pattern'))), repeat);
+  const forModel = probeCache.get(model) ?? new Map<string, Float32Array>();
+  probeCache.set(model, forModel.set(key, scores));
+  return scores;
+}
+
 /** Every analysis of the pass whose tensors are given (`ids` its tokens, `decodedId` the token it decoded). */
 export function analysePass(model: Gpt2Model, tensors: ReadonlyMap<string, Tensor>, ids: readonly number[], decodedId: number, options: AnalysisOptions): PassAnalysis {
   const { weights, config } = model;
@@ -161,10 +180,7 @@ export function analysePass(model: Gpt2Model, tensors: ReadonlyMap<string, Tenso
   if (2 * repeat + 1 <= n_context) {
     const seed = options.probeSeed ?? PROBE_SEED;
     const probe = inductionProbeTokens(n_vocab, options.probeStart, repeat, seed);
-    // Only the patterns are read back; batched is the same arithmetic as vector-wise, and faster.
-    const { tensors: probed } = model.forward(probe, { mode: 'batched', unembed: 'last', record: (name) => name.endsWith('attn.hook_pattern') });
-    const patterns = Array.from({ length: n_layer }, (_, l) => get(probed, hook.block(l, 'attn.hook_pattern')));
-    out.set(analysisTensor.inductionProbe, { shape: [n_layer, n_head], data: inductionProbeScores(patterns, repeat) });
+    out.set(analysisTensor.inductionProbe, { shape: [n_layer, n_head], data: inductionProbe(model, probe, repeat) });
     metadata.probe_tokens = { seed, repeat, tokens: probe };
   }
 

@@ -83,7 +83,10 @@ export class Gpt2Model {
   /** Rows [count, d_model], already through the final LayerNorm, times W_U: [count, n_vocab] logits (the logit lens). */
   unembed(rows: Float32Array, count: number): Float32Array {
     const wU = this.unembedding();
-    const logits = tf.tidy(() => tf.matMul(tf.tensor2d(rows, [count, this.config.d_model]), wU).dataSync() as Float32Array);
+    const product = tf.tidy(() => tf.matMul(tf.tensor2d(rows, [count, this.config.d_model]), wU));
+    // Read back outside tidy: tidy would walk a returned typed array element by element looking for tensors.
+    const logits = product.dataSync() as Float32Array;
+    product.dispose();
     if (!this.cacheOnDevice) wU.dispose();
     return logits;
   }

@@ -19,6 +19,8 @@ export interface ForwardOptions {
   readonly mode?: ForwardMode;
   /** Which positions to unembed: the last (all a next-token prediction needs) or all of them. */
   readonly unembed?: 'last' | 'all';
+  /** Which hooks to record (default: all); the rest are computed but never read back from the backend. */
+  readonly record?: (hookName: string) => boolean;
 }
 
 export interface ForwardResult {
@@ -51,7 +53,8 @@ type LayerNormRecorder = (name: LnFinalHook, tensor: tf.Tensor) => void;
 
 export class Gpt2Model {
   readonly config: ModelConfig;
-  private readonly weights: Gpt2Weights;
+  /** The plain-array weights, for analyses that read them directly (circuits, attribution). */
+  readonly weights: Gpt2Weights;
   private readonly cacheOnDevice: boolean;
   private readonly layerCache = new Map<number, LayerOnDevice>();
   private unembedCache: tf.Tensor2D | undefined;
@@ -71,13 +74,24 @@ export class Gpt2Model {
 
   /** Runs the forward pass and records every vector. */
   forward(ids: readonly number[], options: ForwardOptions = {}): ForwardResult {
-    return this.run(ids, options.mode ?? 'vectorwise', options.unembed ?? 'last', true);
+    return this.run(ids, options.mode ?? 'vectorwise', options.unembed ?? 'last', options.record ?? (() => true));
   }
 
   /** Logits for every position by the batched path, recording nothing (for evaluation). */
   logits(ids: readonly number[]): Float32Array {
-    const { tensors } = this.run(ids, 'batched', 'all', false);
+    const { tensors } = this.run(ids, 'batched', 'all', () => false);
     return tensors.get('logits')!.data as Float32Array;
+  }
+
+  /** Rows [count, d_model], already through the final LayerNorm, times W_U: [count, n_vocab] logits (the logit lens). */
+  unembed(rows: Float32Array, count: number): Float32Array {
+    const wU = this.unembedding();
+    const product = tf.tidy(() => tf.matMul(tf.tensor2d(rows, [count, this.config.d_model]), wU));
+    // Read back outside tidy: tidy would walk a returned typed array element by element looking for tensors.
+    const logits = product.dataSync() as Float32Array;
+    product.dispose();
+    if (!this.cacheOnDevice) wU.dispose();
+    return logits;
   }
 
   dispose(): void {
@@ -89,12 +103,12 @@ export class Gpt2Model {
     this.lnFCache = undefined;
   }
 
-  private run(ids: readonly number[], mode: ForwardMode, unembed: 'last' | 'all', keepAll: boolean): ForwardResult {
+  private run(ids: readonly number[], mode: ForwardMode, unembed: 'last' | 'all', keep: (hookName: string) => boolean): ForwardResult {
     const { d_model: d, n_layer, n_vocab } = this.config;
     const n = ids.length;
     const tensors = new Map<string, Tensor>();
     const record: Recorder = (name, t) => {
-      if (keepAll || name === hook.logits) tensors.set(name, { shape: t.shape, data: t.dataSync() as Float32Array });
+      if (keep(name) || name === hook.logits) tensors.set(name, { shape: t.shape, data: t.dataSync() as Float32Array });
     };
     // Embedding lookups are row copies: done on the plain arrays, so W_E never has to be uploaded for them.
     const embed = new Float32Array(n * d);
@@ -103,10 +117,8 @@ export class Gpt2Model {
       embed.set(this.weights.wte.subarray(id * d, (id + 1) * d), p * d);
       posEmbed.set(this.weights.wpe.subarray(p * d, (p + 1) * d), p * d);
     });
-    if (keepAll) {
-      tensors.set(hook.embed, { shape: [n, d], data: embed });
-      tensors.set(hook.posEmbed, { shape: [n, d], data: posEmbed });
-    }
+    if (keep(hook.embed)) tensors.set(hook.embed, { shape: [n, d], data: embed });
+    if (keep(hook.posEmbed)) tensors.set(hook.posEmbed, { shape: [n, d], data: posEmbed });
     let resid = tf.tidy(() => tf.add(tf.tensor2d(embed, [n, d]), tf.tensor2d(posEmbed, [n, d])) as tf.Tensor2D);
     for (let l = 0; l < n_layer; l++) {
       const layer = this.layer(l);

@@ -3,3 +3,4 @@ export * from './config.js';
 export * from './decoding.js';
 export * from './graph.js';
 export * from './trace.js';
+export * from './analysis.js';

@@ -3,6 +3,7 @@
  * the decoding step (the computation graph follows from these: `traceGraph`). Plain typed arrays and JSON, so it saves as one
  * safetensors file and reloads without the model.
  */
+import { ANALYSIS_METADATA_KEYS, readAnalysis, type AnalysisMetadata, type TraceAnalysis } from './analysis.js';
 import { normalizeConfig, type ModelConfig } from './config.js';
 import type { DecodeRecord } from './decoding.js';
 import { buildGraph, type Graph } from './graph.js';
@@ -40,6 +41,8 @@ export interface Trace {
   readonly decode?: DecodeRecord;
   readonly engine: EngineInfo;
   readonly created: string;
+  /** The analyses at the last position (attribution, logit lens, head roles, circuits), read from tensors and metadata. */
+  readonly analysis: TraceAnalysis;
 }
 
 export class TraceError extends Error {
@@ -139,6 +142,10 @@ export function encodeTrace(trace: Trace): Uint8Array {
     created: trace.created,
   };
   if (trace.decode) metadata['decode'] = JSON.stringify(trace.decode);
+  for (const key of ANALYSIS_METADATA_KEYS) {
+    const value = trace.analysis.metadata[key];
+    if (value !== undefined) metadata[key] = JSON.stringify(value);
+  }
   return encodeSafetensors(trace.tensors, metadata);
 }
 
@@ -160,7 +167,13 @@ export function decodeTrace(bytes: Uint8Array): Trace {
   const logitPositions = parseJson<number[]>(metadata, 'logit_positions');
   const decode = parseJson<DecodeRecord>(metadata, 'decode');
   const engine = parseJson<EngineInfo>(metadata, 'engine');
+  const analysis: Record<string, unknown> = {};
+  for (const key of ANALYSIS_METADATA_KEYS) {
+    const value = parseJson<unknown>(metadata, key);
+    if (value !== undefined) analysis[key] = value;
+  }
   return createTrace({
+    analysis: analysis as AnalysisMetadata,
     config,
     tokens,
     tensors,
@@ -181,6 +194,8 @@ export interface TraceParts {
   readonly decode?: DecodeRecord;
   readonly engine?: EngineInfo;
   readonly created?: string;
+  /** Metadata of the analysis section; its tensors are in `tensors`. */
+  readonly analysis?: AnalysisMetadata;
 }
 
 /** Assembles a trace from its parts, filling defaults (for activations computed elsewhere). */
@@ -196,8 +211,17 @@ export function createTrace(parts: TraceParts): Trace {
     logitPositions,
     engine: parts.engine ?? { name: 'external', version: 'unknown', mode: 'external' },
     created: parts.created ?? '',
+    analysis: readAnalysisOrFail(parts, n),
     ...(parts.decode ? { decode: parts.decode } : {}),
   };
+}
+
+function readAnalysisOrFail(parts: TraceParts, n: number): TraceAnalysis {
+  try {
+    return readAnalysis(parts.tensors, parts.analysis ?? {}, parts.config, n);
+  } catch (error) {
+    throw new TraceError((error as Error).message);
+  }
 }
 
 function readTokens(metadata: Record<string, string>, tensors: Map<string, Tensor>): TokenInfo[] {

@@ -4,7 +4,7 @@
  * package annotates but nobody registered (or the reverse) a compile error, and stages.test.ts
  * fails on a stage module that is declared but not listed, or listed twice.
  */
-import type { StageId } from '@vectorview/content';
+import type { STAGE_IDS } from '@vectorview/content';
 import type { AnyStage } from '../stage.js';
 import { attentionHeadStage } from './attention-head.js';
 import { attentionStage } from './attention.js';
@@ -49,5 +49,5 @@ export type RegisteredStageId = (typeof STAGES)[number]['id'];
 /** True when A and B are the same set of string literals. */
 type SameIds<A extends string, B extends string> = [Exclude<A, B> | Exclude<B, A>] extends [never] ? true : false;
 type Assert<T extends true> = T;
-/** Fails to compile when a stage has content but no registration, or a registration but no content. */
-export type RegistryMatchesContent = Assert<SameIds<RegisteredStageId, StageId>>;
+/** Fails to compile when a stage is in the content's reading order but not registered, or the reverse. */
+export type RegistryMatchesContent = Assert<SameIds<RegisteredStageId, (typeof STAGE_IDS)[number]>>;

@@ -23,17 +23,14 @@ export const STAGE_IDS = Object.freeze([
   'stage-layers',
   'stage-unembed',
   'stage-decoding',
+  'stage-attribution',
+  'stage-logit-lens',
+  'stage-head-roles',
   'stage-legend',
   'stage-terminology',
 ] as const);
 
-/**
- * The stages of the analyses (attribution, logit lens, head roles). Their annotations are written;
- * they join `STAGE_IDS`, in reading order after stage-unembed, once the renderer draws a stage for each.
- */
-export const ANALYSIS_STAGE_IDS = Object.freeze(['stage-attribution', 'stage-logit-lens', 'stage-head-roles'] as const);
-
-export type StageId = (typeof STAGE_IDS)[number] | (typeof ANALYSIS_STAGE_IDS)[number];
+export type StageId = (typeof STAGE_IDS)[number];
 
 /** One stage's annotation. Text is raw Markdown that may contain `{{placeholders}}`; see `fillTemplate`. */
 export interface StageContent {
@@ -55,14 +52,14 @@ export interface StageContent {
 const cache = new Map<StageId, StageContent>();
 
 function isStageId(id: unknown): id is StageId {
-  return typeof id === 'string' && ([...STAGE_IDS, ...ANALYSIS_STAGE_IDS] as readonly string[]).includes(id);
+  return typeof id === 'string' && (STAGE_IDS as readonly string[]).includes(id);
 }
 
 /** The annotation of one stage, read from `stages/<id>.md` on first use and cached. */
 export function stageContent(id: StageId): StageContent {
   const cached = cache.get(id);
   if (cached !== undefined) return cached;
-  if (!isStageId(id)) throw new Error(`unknown stage id ${JSON.stringify(id)}; known ids: ${[...STAGE_IDS, ...ANALYSIS_STAGE_IDS].join(', ')}`);
+  if (!isStageId(id)) throw new Error(`unknown stage id ${JSON.stringify(id)}; known ids: ${STAGE_IDS.join(', ')}`);
 
   const file = `stages/${id}.md`;
   const text = readFileSync(new URL('../stages/' + id + '.md', import.meta.url), 'utf8');

@@ -3,6 +3,7 @@ import {
   attentionSentence,
   attributionSentence,
   componentName,
+  componentShortName,
   focusSentence,
   headRoleSentence,
   inductionProbeSentence,
@@ -34,6 +35,11 @@ const rows: [number, number][] = [
 const attribution: AttributionData = { components, targets: [7, 8], directLogit: rows.flat() };
 
 describe('sentences from the analyses', () => {
+  it('shortens component labels for bars, keeping TransformerLens head names', () => {
+    expect(components.map(componentShortName)).toEqual(['embed', 'pos embed', 'L0H0', 'L0H1', 'attn bias 0', 'MLP 0', 'final LN bias']);
+    expect(componentShortName('11_mlp_out')).toBe('MLP 11');
+  });
+
   it('formats signed values with a true minus sign, and zero unsigned', () => {
     expect(signed(3.954)).toBe('+3.95');
     expect(signed(-0.4)).toBe('−0.40');

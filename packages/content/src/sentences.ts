@@ -70,6 +70,15 @@ export function componentName(label: string): string {
   return label;
 }
 
+/** A component label as a bar or a table cell shows it: "2_mlp_out" → "MLP 2", "0_attn_bias" → "attn bias 0"; heads keep L3H0. */
+export function componentShortName(label: string): string {
+  const layered = /^(\d+)_(mlp_out|attn_bias)$/.exec(label);
+  if (layered) return layered[2] === 'mlp_out' ? `MLP ${layered[1]}` : `attn bias ${layered[1]}`;
+  if (label === 'pos_embed') return 'pos embed';
+  if (label === 'final_ln_bias') return 'final LN bias';
+  return label;
+}
+
 const HEAD_LABEL = /^L(\d+)H(\d+)$/;
 
 function column(a: AttributionData, tokenId: number): number[] {

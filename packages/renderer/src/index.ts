@@ -20,9 +20,9 @@ export interface PosterOptions {
   /** Paper size; default 'A0'. 'web' is one long strip. */
   size?: PosterSize;
   landscape?: boolean;
-  /** The head drawn in full (default 0). */
+  /** The head drawn in full (default: the one the trace's analysis chose for its circuits, else 0). */
   head?: number;
-  /** The layer drawn in full (default 0). */
+  /** The layer drawn in full (default: the analysis's choice, else 0). */
   layer?: number;
   /** Draw every layer as a compact strip instead of eliding the others. */
   allLayers?: boolean;
@@ -101,8 +101,9 @@ function resolve(trace: Trace, options: PosterOptions): ResolvedOptions {
   const c = trace.config;
   const clampInt = (v: number | undefined, d: number, max: number) => (Number.isInteger(v) ? Math.max(0, Math.min(max, v!)) : d);
   return {
-    head: clampInt(options.head, 0, c.n_head - 1),
-    layer: clampInt(options.layer, 0, c.n_layer - 1),
+    // The head the analysis chose (and says why) unless the options ask for another.
+    head: clampInt(options.head, trace.analysis.circuits?.head ?? 0, c.n_head - 1),
+    layer: clampInt(options.layer, trace.analysis.circuits?.layer ?? 0, c.n_layer - 1),
     allLayers: options.allLayers ?? false,
     headGrid: options.headGrid ?? true,
     componentsDrawn: Math.max(1, Math.min(c.d_model, Math.floor(options.componentsDrawn ?? 128))),

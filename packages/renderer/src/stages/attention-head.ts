@@ -1,4 +1,5 @@
 /** One attention head opened up: projections, scores, pattern, weighted sum and its write. */
+import { attentionSentence, focusSentence } from '@vectorview/content';
 import type { Tensor } from '@vectorview/trace';
 import type { Ctx } from '../context.js';
 import { measure } from '../fonts.js';
@@ -14,6 +15,20 @@ import { B, centreY, lnOut, rows } from './layer.js';
 const meta = { id: 'stage-attention-head', category: 'attention' } as const;
 
 const drawnHead = (ctx: Ctx) => Math.min(ctx.opts.head, ctx.config.n_head - 1);
+
+/** Why this head is open (the analysis's criterion, or the options' request) and what it reads at the last position. */
+function whyOpened(ctx: Ctx, h0: number, pattern: Tensor | undefined): string {
+  const L = ctx.opts.layer;
+  const { circuits, attribution } = ctx.trace.analysis;
+  const n = ctx.nTokens;
+  const ids = ctx.trace.tokens.map((t) => t.id);
+  const reads = pattern ? ` ${attentionSentence(L, h0, pattern.data.subarray((h0 * n + n - 1) * n, (h0 * n + n) * n), ids, ctx.tokenLabel)}` : '';
+  if (circuits && attribution && circuits.layer === L && circuits.head === h0 && Array.from(attribution.targets).includes(ctx.decode.chosen.id)) {
+    return focusSentence(circuits, attribution, ctx.decode.chosen.id, ctx.tokenLabel) + reads;
+  }
+  const elsewhere = circuits ? ` (the trace's analysis chose L${circuits.layer}H${circuits.head})` : '';
+  return `L${L}H${h0} is drawn in full because the poster's options ask for it${elsewhere}.${reads}`;
+}
 
 export const attentionHeadStage = defineStage({
   ...meta,
@@ -101,7 +116,7 @@ export const attentionHeadStage = defineStage({
     const step6 = stepGroup(6, hstack([arrowRight(30, COLUMN_HEIGHT), outRow, vstack([plusCircle(13), caption(ctx, 'summed with the other heads and added to the stream', 140)], 6, 'middle')], 12, 'start'));
     const outRowAll = hstack([step4, step5, step6], 20, 'start');
     const keys = hstack([scaleKey(scaleIn, 200), scaleKey(scaleQKV, 200), scaleKey(rawScale, 200), scaleKey(scaledScale, 200), scaleKey(scaleOut, 200)], 26);
-    const drawing = vstack([projRow, triRow, triNote, outRowAll, keys], 26);
+    const drawing = vstack([caption(ctx, whyOpened(ctx, h0, pattern), INNER_WIDTH, SIZE.body, INK), projRow, triRow, triNote, outRowAll, keys], 26);
     return frame(ctx, meta, drawing, { note: 'below' });
   },
 });

@@ -1,42 +1,89 @@
-/** What the QK and OV circuit stages share: a head's two weight maps multiplied into one d_model × d_model matrix. */
+/**
+ * What the QK and OV circuit stages share: the token × token circuits of the head the trace's
+ * analysis chose (`circuits.qk`, `circuits.ov`), drawn as heatmaps with their values.
+ */
+import { ovSentence, qkSentence } from '@vectorview/content';
+import type { CircuitsView } from '@vectorview/trace';
+import { format } from 'd3-format';
 import type { Ctx } from '../context.js';
-import { callout } from '../marks/callout.js';
-import { formula, matrixGlyph, symbol } from '../marks/glyphs.js';
+import { formula } from '../marks/glyphs.js';
+import { elidedAxis, heatmap, HEATMAP_NUMBER_CELL } from '../marks/heatmap.js';
+import { valueScale, type ValueScale } from '../scale.js';
 import { hstack, vstack, type Block } from '../svg.js';
-import { CATEGORY, INK, SIZE } from '../theme.js';
-import { caption, frame, type StageMeta } from './common.js';
+import { GAP, INK, INNER_WIDTH, NOTE_WIDTH, SIZE } from '../theme.js';
+import { caption, frame, scaleKey, type StageMeta } from './common.js';
 
 export type Circuit = 'QK' | 'OV';
 
-const equation = (ctx: Ctx, which: Circuit) => {
-  const L = ctx.opts.layer;
-  const h0 = Math.min(ctx.opts.head, ctx.config.n_head - 1);
-  return which === 'QK' ? `W_{QK}^{${L},${h0}} = W_Q \\, W_K^\\top` : `W_{OV}^{${L},${h0}} = W_V \\, W_O`;
+/** Values printed in the cells: two decimals, true minus sign. */
+export const fmtCircuit = format('.2f');
+
+/** Width the heatmap may take so the annotation still fits beside it. */
+const DRAWING_WIDTH = INNER_WIDTH - NOTE_WIDTH - GAP;
+
+const equation = (which: Circuit, c: CircuitsView | undefined) => {
+  const head = c ? `^{${c.layer},${c.head}}` : '';
+  return which === 'QK'
+    ? `\\text{qk}_{ij} = (e_i W_Q${head} + b_Q)\\cdot(e_j W_K${head} + b_K) / \\sqrt{d_\\text{head}}`
+    : `\\text{ov}_{ji} = (e_j W_V${head} + b_V)\\, W_O${head} \\cdot W_U[:, t_i]`;
 };
 
 export function circuitTex(ctx: Ctx, which: Circuit): string[] {
-  const dims = ['d_\\text{model} \\times d_\\text{head}', 'd_\\text{head} \\times d_\\text{model}', 'd_\\text{model} \\times d_\\text{model}'];
-  return [...(which === 'QK' ? ['W_Q', 'W_K^\\top', 'W_{QK}'] : ['W_V', 'W_O', 'W_{OV}']), ...dims, equation(ctx, which)];
+  return [equation(which, ctx.trace.analysis.circuits), 'e_i = \\mathrm{LN}_1(W_E[t_i])'];
 }
 
-function productGlyphs(ctx: Ctx, which: Circuit): Block {
-  const c = ctx.config;
-  const big = 130;
-  const thin = Math.max(16, (big * c.d_head) / c.d_model);
-  const a = matrixGlyph({ name: which === 'QK' ? 'W_Q' : 'W_V', rows: c.d_model, cols: c.d_head, dimsTex: 'd_\\text{model} \\times d_\\text{head}', width: thin + 20, height: big }, ctx.tex);
-  const b = matrixGlyph({ name: which === 'QK' ? 'W_K^\\top' : 'W_O', rows: c.d_head, cols: c.d_model, dimsTex: 'd_\\text{head} \\times d_\\text{model}', width: big, height: thin + 20 }, ctx.tex);
-  const prod = matrixGlyph(
-    { name: which === 'QK' ? 'W_{QK}' : 'W_{OV}', rows: c.d_model, cols: c.d_model, dimsTex: `d_\\text{model} \\times d_\\text{model}`, width: big, height: big, note: `rank ≤ ${c.d_head}` },
-    ctx.tex,
+export interface CircuitPrepared {
+  readonly circuits: CircuitsView | undefined;
+  readonly scale: ValueScale | undefined;
+  readonly scales: readonly ValueScale[];
+}
+
+export function prepareCircuit(ctx: Ctx, which: Circuit): CircuitPrepared {
+  const circuits = ctx.trace.analysis.circuits;
+  if (!circuits) return { circuits, scale: undefined, scales: [] };
+  const scale = valueScale([which === 'QK' ? circuits.qk : circuits.ov], `${which} circuit of L${circuits.layer}H${circuits.head}`);
+  return { circuits, scale, scales: [scale] };
+}
+
+export function drawCircuit(ctx: Ctx, which: Circuit, stage: StageMeta, { circuits, scale }: CircuitPrepared): Block {
+  if (!circuits || !scale) {
+    const none = caption(ctx, 'This trace has no circuits analysis (traces written before it existed), so there are no values to draw.', DRAWING_WIDTH, SIZE.small, INK);
+    return frame(ctx, stage, vstack([formula(equation(which, undefined), ctx.tex, SIZE.small), none], 14));
+  }
+  const n = ctx.nTokens;
+  const tokens = ctx.trace.tokens.map((t) => t.display);
+  const ids = ctx.trace.tokens.map((t) => t.id);
+  // Cells wide enough to print a value; beyond that many positions, elide the middle ones.
+  const maxDrawn = Math.max(2, Math.floor((DRAWING_WIDTH - 120) / HEATMAP_NUMBER_CELL));
+  const axis = elidedAxis(n, maxDrawn);
+  const drawn = axis.filter((i) => i !== null).length;
+  const gaps = axis.length - drawn;
+  const cell = Math.min(64, (DRAWING_WIDTH - 120) / (drawn + 0.6 * gaps));
+  const matrix = which === 'QK' ? circuits.qk : circuits.ov;
+  const map = heatmap({
+    rows: axis,
+    cols: axis,
+    value: (r, c) => matrix[r * n + c]!,
+    scale,
+    cell,
+    rowLabels: tokens,
+    colLabels: tokens,
+    format: fmtCircuit,
+    ...(which === 'QK' ? { faded: (r: number, c: number) => c > r } : {}),
+    dataName: which === 'QK' ? 'qk' : 'ov',
+    id: `circuit-${which.toLowerCase()}-L${circuits.layer}-h${circuits.head}`,
+  });
+  const axes = which === 'QK' ? 'Rows: the query token i; columns: the key token j. Causal attention lets a query score only keys at or before it, so the pairs above the diagonal are faint.' : 'Rows: the token j attended to; columns: the token t_i whose logit it moves. A copying head shows a bright diagonal.';
+  const elided = gaps ? ` Only ${drawn} of the ${n} positions are drawn (the first and the last); the rest are elided where “…” stands.` : '';
+  const sentence = which === 'QK' ? qkSentence(circuits, ids, ctx.tokenLabel) : ovSentence(circuits, ids, ctx.tokenLabel);
+  const drawing = vstack(
+    [
+      formula(equation(which, circuits), ctx.tex, SIZE.small),
+      hstack([map, scaleKey(scale, 200)], 24, 'end'),
+      caption(ctx, sentence, DRAWING_WIDTH, SIZE.small, INK),
+      caption(ctx, `Head L${circuits.layer}H${circuits.head}, from the token embeddings alone (e_i is token i's row of W_E through layer ${circuits.layer}'s first LayerNorm): no position, no earlier layer. ${axes}${elided}`, DRAWING_WIDTH, SIZE.caption),
+    ],
+    14,
   );
-  const eq = formula(equation(ctx, which), ctx.tex, SIZE.short);
-  const row = hstack([a, symbol('·', big), b, symbol('=', big), prod], 10, 'start');
-  return vstack([eq, row], 14);
-}
-
-export function drawCircuit(ctx: Ctx, which: Circuit, stage: StageMeta): Block {
-  const glyphs = productGlyphs(ctx, which);
-  const text = which === 'QK' ? 'where to read from: only the product of query and key maps matters' : 'what to copy: values and output map act as one matrix';
-  const box = callout(which === 'QK' ? 'QK circuit as one unit' : 'OV circuit as one unit', vstack([glyphs, caption(ctx, text, 560, SIZE.small, INK)], 14), Math.max(600, glyphs.width + 36), CATEGORY.attention.color);
-  return frame(ctx, stage, box);
+  return frame(ctx, stage, drawing);
 }

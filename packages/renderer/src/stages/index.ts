@@ -8,12 +8,15 @@ import type { STAGE_IDS } from '@vectorview/content';
 import type { AnyStage } from '../stage.js';
 import { attentionHeadStage } from './attention-head.js';
 import { attentionStage } from './attention.js';
+import { attributionStage } from './attribution.js';
 import { decodingStage } from './decoding.js';
 import { embeddingStage } from './embedding.js';
+import { headRolesStage } from './head-roles.js';
 import { inputEmbeddingsStage } from './input-embeddings.js';
 import { layerNormStage } from './layernorm.js';
 import { layersStage } from './layers.js';
 import { legendStage } from './legend.js';
+import { logitLensStage } from './logit-lens.js';
 import { mlpStage } from './mlp.js';
 import { ovCircuitStage } from './ov-circuit.js';
 import { positionalStage } from './positional.js';
@@ -40,6 +43,9 @@ export const STAGES = [
   layersStage,
   unembedStage,
   decodingStage,
+  attributionStage,
+  logitLensStage,
+  headRolesStage,
   legendStage,
   terminologyStage,
 ] as const satisfies readonly AnyStage[];

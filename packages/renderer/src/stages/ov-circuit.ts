@@ -1,6 +1,6 @@
-/** The OV circuit of the drawn head as one matrix. */
-import { defineStage, NO_SCALES } from '../stage.js';
-import { circuitTex, drawCircuit } from './circuit.js';
+/** The OV circuit of the drawn head as a token × token heatmap (circuits.ov of the trace's analysis). */
+import { defineStage } from '../stage.js';
+import { circuitTex, drawCircuit, prepareCircuit } from './circuit.js';
 
 const meta = { id: 'stage-ov-circuit', category: 'attention' } as const;
 
@@ -9,6 +9,6 @@ export const ovCircuitStage = defineStage({
   title: 'OV circuit',
   tex: (ctx) => circuitTex(ctx, 'OV'),
   reads: () => [],
-  prepare: () => NO_SCALES,
-  draw: (ctx) => drawCircuit(ctx, 'OV', meta),
+  prepare: (ctx) => prepareCircuit(ctx, 'OV'),
+  draw: (ctx, prepared) => drawCircuit(ctx, 'OV', meta, prepared),
 });

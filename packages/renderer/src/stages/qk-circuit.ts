@@ -1,6 +1,6 @@
-/** The QK circuit of the drawn head as one matrix. */
-import { defineStage, NO_SCALES } from '../stage.js';
-import { circuitTex, drawCircuit } from './circuit.js';
+/** The QK circuit of the drawn head as a token × token heatmap (circuits.qk of the trace's analysis). */
+import { defineStage } from '../stage.js';
+import { circuitTex, drawCircuit, prepareCircuit } from './circuit.js';
 
 const meta = { id: 'stage-qk-circuit', category: 'attention' } as const;
 
@@ -9,6 +9,6 @@ export const qkCircuitStage = defineStage({
   title: 'QK circuit',
   tex: (ctx) => circuitTex(ctx, 'QK'),
   reads: () => [],
-  prepare: () => NO_SCALES,
-  draw: (ctx) => drawCircuit(ctx, 'QK', meta),
+  prepare: (ctx) => prepareCircuit(ctx, 'QK'),
+  draw: (ctx, prepared) => drawCircuit(ctx, 'QK', meta, prepared),
 });

@@ -157,7 +157,7 @@ describe('stage-head-roles', () => {
     const box = p.stages[0]!;
     const cells = within(stageGroup(p, 'stage-head-roles'), (e) => e.tagName === 'rect' && (e.hasAttribute('data-head') || e.hasAttribute('data-probe')));
     expect(cells).toHaveLength(2 * 48 * 25);
-    const grids = box.elements.filter((e) => e.id === 'head-roles-grid' || e.id === 'head-probe-grid');
+    const grids = box.elements.filter((e) => e.id === 'grid-head-roles' || e.id === 'grid-head-probe');
     expect(grids).toHaveLength(2);
     for (const { box: g } of grids) {
       expect(g.x).toBeGreaterThanOrEqual(box.x);

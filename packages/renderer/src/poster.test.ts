@@ -130,7 +130,7 @@ describe('poster of the tiny fixture', () => {
     expect(steps('stage-decoding')).toEqual([1, 2, 3, 4, 5, 6]);
     expect(steps('stage-mlp')).toEqual([]);
     const doc = parseSvg(print.svg);
-    const svgIds = all(doc, (e) => /^(vec|pattern|mat|scores)-/.test(e.getAttribute('id') ?? '')).map((e) => e.getAttribute('id')!);
+    const svgIds = all(doc, (e) => /^(vec|pattern|mat|scores|circuit|grid)-/.test(e.getAttribute('id') ?? '')).map((e) => e.getAttribute('id')!);
     const listed = print.stages.flatMap((s) => s.elements.map((e) => e.id));
     expect([...listed].sort()).toEqual([...svgIds].sort());
     for (const s of print.stages) {

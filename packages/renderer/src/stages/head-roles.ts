@@ -91,7 +91,7 @@ export const headRolesStage = defineStage({
       const baselines = Object.fromEntries(HEAD_ROLES.map((role) => [role, uniformRoleScore(role, tokens)])) as Record<HeadRole, number>;
       const ramps = new Map(HEAD_ROLES.map((role) => [role, scaleLinear<string>().domain([0, 1]).range(['#ffffff', ROLE_COLOR[role]]).clamp(true)] as const));
       grids.push(
-        grid('head-roles-grid', `strongest role on this prompt (${L} layers × ${H} heads)`, L, H, (l, h) => {
+        grid('grid-head-roles', `strongest role on this prompt (${L} layers × ${H} heads)`, L, H, (l, h) => {
           const { role, score } = strongest[l * H + h]!;
           return { fill: ramps.get(role)!(0.15 + 0.85 * score), text: `${ROLE_INITIAL[role]} ${fmtProb(score)}`, data: { 'data-head': `L${l}H${h}`, 'data-role': role, 'data-value': score } };
         }),
@@ -104,7 +104,7 @@ export const headRolesStage = defineStage({
     if (inductionProbe) {
       const uniform = uniformProbeScore(inductionProbe.repeat);
       grids.push(
-        grid('head-probe-grid', `induction score on ${inductionProbe.tokens.length} repeated random tokens`, L, H, (l, h) => {
+        grid('grid-head-probe', `induction score on ${inductionProbe.tokens.length} repeated random tokens`, L, H, (l, h) => {
           const score = inductionProbe.scores[l * H + h]!;
           return { fill: probColor(score), text: fmtProb(score), data: { 'data-probe': `L${l}H${h}`, 'data-value': score } };
         }),

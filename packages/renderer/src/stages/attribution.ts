@@ -16,7 +16,7 @@ import { caption, frame, lastLogits } from './common.js';
 const meta = { id: 'stage-attribution', category: 'residual' } as const;
 
 /** Bars drawn per chart; the components beyond them (by |share|) are summed into one "other" bar. */
-export const ATTRIBUTION_BARS = 24;
+export const ATTRIBUTION_BARS = 32;
 const CHART_WIDTH = (INNER_WIDTH - 60) / 2;
 
 /** One chart's shares: every component's value, the drawn ones and what was folded into "other". */

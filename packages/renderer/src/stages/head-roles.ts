@@ -9,7 +9,7 @@ import { scaleLinear } from 'd3-scale';
 import { fmtProb, probColor } from '../marks/attention.js';
 import { defineStage } from '../stage.js';
 import { attrs, hstack, marked, vstack, type Block } from '../svg.js';
-import { INK, INNER_WIDTH, MUTED, SIZE } from '../theme.js';
+import { INK, INNER_WIDTH, MUTED, RULE, SIZE } from '../theme.js';
 import { capCentre, label } from '../text.js';
 import { caption, frame } from './common.js';
 
@@ -52,7 +52,8 @@ function grid(id: string, title: string, nLayer: number, nHead: number, cellAt: 
   const numbers = cell >= NUMBER_CELL;
   const size = Math.min(SIZE.caption, cell * 0.32);
   const top = SIZE.small * 1.8 + axisSize * 1.6;
-  let svg = label(title, 0, SIZE.small, { size: SIZE.small, weight: 700, fill: INK }).svg;
+  const heading = label(title, 0, SIZE.small, { size: SIZE.small, weight: 700, fill: INK });
+  let svg = heading.svg;
   const every = Math.ceil((axisSize * 2) / cell);
   for (let h = 0; h < nHead; h += every) svg += label(`H${h}`, left + h * cell + cell / 2, top - 6, { size: axisSize, anchor: 'middle', fill: MUTED }).svg;
   for (let l = 0; l < nLayer; l++) {
@@ -61,11 +62,11 @@ function grid(id: string, title: string, nLayer: number, nHead: number, cellAt: 
     for (let h = 0; h < nHead; h++) {
       const c = cellAt(l, h);
       const x = left + h * cell;
-      svg += `<rect${attrs({ x, y, width: cell, height: cell, fill: c.fill, stroke: '#fff', 'stroke-width': 0.8, ...c.data })}/>`;
+      svg += `<rect${attrs({ x, y, width: cell, height: cell, fill: c.fill, stroke: RULE, 'stroke-width': 0.8, ...c.data })}/>`;
       if (numbers && c.text) svg += `<text${attrs({ x: x + cell / 2, y: y + cell / 2 + capCentre(size), 'font-size': size, 'text-anchor': 'middle', fill: INK, ...c.data })}>${c.text}</text>`;
     }
   }
-  return marked({ svg: `<g${attrs({ id })}>${svg}</g>`, width: left + nHead * cell, height: top + nLayer * cell }, 'id', id);
+  return marked({ svg: `<g${attrs({ id })}>${svg}</g>`, width: Math.max(heading.width, left + nHead * cell), height: top + nLayer * cell }, 'id', id);
 }
 
 function swatch(color: string, text: string): Block {
@@ -97,7 +98,10 @@ export const headRolesStage = defineStage({
         }),
       );
       parts.push(hstack(HEAD_ROLES.map((role) => swatch(ROLE_COLOR[role], `${ROLE_INITIAL[role]}: ${HEAD_ROLE_WORDS[role]} (uniform ${fmtProb(baselines[role])})`)), 28));
-      for (const role of HEAD_ROLES) sentences.push(headRoleSentence(role, heads[role], H, baselines[role]));
+      // A role with nothing to detect on this prompt (no repeated token: duplicate, induction) scores 0 everywhere; say that instead of naming a head.
+      const absent = HEAD_ROLES.filter((role) => baselines[role] === 0 && heads[role].every((v) => v === 0));
+      for (const role of HEAD_ROLES) if (!absent.includes(role)) sentences.push(headRoleSentence(role, heads[role], H, baselines[role]));
+      if (absent.length) sentences.push(`This prompt gives the ${absent.map((role) => HEAD_ROLE_WORDS[role]).join(' and ')} ${absent.length > 1 ? 'roles' : 'role'} no position to look at, so every head scores 0 there.`);
     } else {
       sentences.push('A one-token prompt gives the role scores nothing to measure: every head can only attend to that token.');
     }

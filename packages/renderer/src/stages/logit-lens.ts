@@ -39,9 +39,11 @@ function table(ctx: { tokenLabel(id: number): string }, lens: LogitLensView, dec
   const barW = 220;
   const t = Array.from(lens.targets).indexOf(decoded);
   const T = lens.targets.length;
+  // Bars run to the column's largest probability (printed), so a token that stays unlikely still shows its trend.
+  const barMax = Math.max(1e-9, ...drawn.map((point) => lens.targetProbs[point * T + t]!));
   let svg = '';
   const head = (text: string, x: number) => label(text, x, size, { size, weight: 700, fill: INK }).svg;
-  svg += head('read out', col.point) + head(`p(${quoteToken(ctx.tokenLabel(decoded))})`, col.bar) + head('rank', col.rank) + head(`top ${lens.top} tokens at that point`, col.top);
+  svg += head('read out', col.point) + head(`p(${quoteToken(ctx.tokenLabel(decoded))}), bar full at ${Number(barMax.toPrecision(2))}`, col.bar) + head('rank', col.rank) + head(`top ${lens.top} tokens at that point`, col.top);
   drawn.forEach((point, r) => {
     const y = rowH * (r + 1);
     const mid = y + rowH / 2 + capCentre(size);
@@ -51,7 +53,7 @@ function table(ctx: { tokenLabel(id: number): string }, lens: LogitLensView, dec
     if (r % 2 === 0) svg += `<rect${attrs({ x: 0, y, width: INNER_WIDTH, height: rowH, fill: '#f6f8fa' })}/>`;
     svg += label(lensPointName(lens.points[point]!), col.point + 4, mid, { size, fill: INK }).svg;
     svg += `<rect${attrs({ x: col.bar, y: y + rowH * 0.2, width: barW, height: rowH * 0.6, fill: '#fff', stroke: RULE, 'stroke-width': 0.8 })}/>`;
-    svg += `<rect${attrs({ x: col.bar, y: y + rowH * 0.2, width: Math.max(0.5, p * barW), height: rowH * 0.6, fill: CATEGORY.residual.color })}/>`;
+    svg += `<rect${attrs({ x: col.bar, y: y + rowH * 0.2, width: Math.max(0.5, (p / barMax) * barW), height: rowH * 0.6, fill: CATEGORY.residual.color })}/>`;
     svg += label(fmtLensProb(p), col.bar + barW + 6, mid, { size, fill: MUTED, extra: { class: 'lens-prob', 'data-value': p } }).svg;
     svg += label(rank === undefined ? `> ${lens.top}` : String(rank), col.rank, mid, { size, fill: INK, extra: { class: 'lens-rank' } }).svg;
     let x = col.top;

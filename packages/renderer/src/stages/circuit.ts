@@ -36,7 +36,10 @@ function productGlyphs(ctx: Ctx, which: Circuit): Block {
 
 export function drawCircuit(ctx: Ctx, which: Circuit, stage: StageMeta): Block {
   const glyphs = productGlyphs(ctx, which);
-  const text = which === 'QK' ? 'where to read from: only the product of query and key maps matters' : 'what to copy: values and output map act as one matrix';
+  const text =
+    which === 'QK'
+      ? 'where to read from: only the product of query and key maps matters. The score of query i on key j is x_i W_QK x_jᵀ / √d_head (biases aside): the 1/√d_head scale is applied after this product, not folded into W_QK.'
+      : 'what to copy: values and output map act as one matrix';
   const box = callout(which === 'QK' ? 'QK circuit as one unit' : 'OV circuit as one unit', vstack([glyphs, caption(ctx, text, 560, SIZE.small, INK)], 14), Math.max(600, glyphs.width + 36), CATEGORY.attention.color);
   return frame(ctx, stage, box);
 }

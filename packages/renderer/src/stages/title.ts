@@ -7,6 +7,9 @@ import { CATEGORY, INK, INNER_WIDTH, MUTED, SIZE, STAGE_PAD, STAGE_WIDTH } from 
 import { label, renderLines, wrap } from '../text.js';
 import { caption } from './common.js';
 
+/** Models made with `random:NAME` have random weights (the engine names them so). */
+export const hasRandomWeights = (modelName: string) => modelName.startsWith('random:');
+
 export const titleStage = defineStage({
   id: 'stage-title',
   category: 'operation',
@@ -25,6 +28,10 @@ export const titleStage = defineStage({
     parts.push(renderLines(wrap([{ kind: 'text', text: `Model: ${c.name}`, style: {} }], INNER_WIDTH, { size: SIZE.posterSubtitle, weight: 700 }), { size: SIZE.posterSubtitle, weight: 700, color: CATEGORY.attention.color }, ctx.tex));
     const facts = `${fmtInt(ctx.params.total)} parameters · ${c.n_layer} layers · d_model ${fmtInt(c.d_model)} · ${c.n_head} heads of d_head ${c.d_head} · d_mlp ${fmtInt(c.d_mlp)} · vocabulary ${fmtInt(c.n_vocab)} · context ${fmtInt(c.n_context)}`;
     parts.push(renderLines(wrap([{ kind: 'text', text: facts, style: {} }], INNER_WIDTH, { size: SIZE.short }), { size: SIZE.short, color: INK }, ctx.tex));
+    if (hasRandomWeights(ctx.config.name)) {
+      const warning = 'Weights: random, never trained. Every number here is real arithmetic on random weights, so no pattern on this poster was learned.';
+      parts.push(renderLines(wrap([{ kind: 'text', text: warning, style: { weight: 700 } }], INNER_WIDTH, { size: SIZE.short }), { size: SIZE.short, color: CATEGORY.parameter.color }, ctx.tex));
+    }
     const promptRuns = [
       { kind: 'text' as const, text: 'Prompt: ', style: { weight: 700 as const } },
       { kind: 'text' as const, text: `“${ctx.trace.prompt}”`, style: {} },

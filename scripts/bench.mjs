@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 /**
  * Speed and memory targets, measured (never asserted by timed tests). Prints one table per
- * section; `--only engine|poster|talk|xl` runs one section.
+ * section; `--only engine|poster|talk|xl|poster-lengths` runs one section.
  */
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { Gpt2Model, gpt2Config, randomWeights } from '@vectorview/engine';
 import { initNodeBackend } from '@vectorview/engine/node';
 
-const { values } = parseArgs({ options: { only: { type: 'string' }, repeats: { type: 'string', default: '3' } } });
+const { values } = parseArgs({ options: { only: { type: 'string' }, repeats: { type: 'string', default: '3' }, lengths: { type: 'string' } } });
 const repeats = Number(values.repeats);
 const sections = values.only ? values.only.split(',') : ['engine', 'poster', 'talk', 'xl'];
 
@@ -135,5 +135,46 @@ async function bestAsync(fn) {
   return min;
 }
 
-const run = { engine, poster, talk, xl };
+// ---- poster-lengths (renderer scaling; kept apart from the engine sections above) ----
+/**
+ * renderPoster's time, heap growth and SVG size on GPT-2-shaped traces of 16, 300 and 1,024 tokens
+ * (`--lengths` to change them), and what createTrace and readTrace (encode + decode) cost at the
+ * longest length against the forward pass that produced the trace (target: under 1 %).
+ */
+async function posterLengths() {
+  const { traceModel } = await import('@vectorview/engine/node');
+  const { renderPoster } = await import('@vectorview/renderer');
+  const { createTrace, decodeTrace, encodeTrace } = await import('@vectorview/trace');
+  const lengths = (values.lengths ?? '16,300,1024').split(',').map(Number);
+  console.log('\n## poster lengths: random:gpt2 (batched forward), A0');
+  console.log('| tokens | forward | renderPoster | heap growth | SVG |');
+  console.log('|---|---|---|---|---|');
+  let last;
+  for (const n of lengths) {
+    const tokens = Array.from({ length: n }, (_, i) => (i * 7919) % 50000);
+    const trace = await traceModel('random:gpt2', { tokens, mode: 'batched' });
+    // The engine times its own forward pass (the load of the random weights is not part of it).
+    const forwardMs = trace.engine.timings?.forward_ms ?? NaN;
+    globalThis.gc?.();
+    const heap = process.memoryUsage().heapUsed;
+    const t = performance.now();
+    const poster = await renderPoster(trace, { size: 'A0' });
+    const renderMs = performance.now() - t;
+    const grown = process.memoryUsage().heapUsed - heap;
+    console.log(`| ${n} | ${ms(forwardMs)} | ${ms(renderMs)} | ${mib(Math.max(0, grown))} | ${(poster.svg.length / 1e6).toFixed(2)} MB |`);
+    last = { n, trace, forwardMs };
+  }
+  if (!last) return;
+  const { trace, forwardMs, n } = last;
+  const createMs = await bestAsync(async () => createTrace({ config: trace.config, tokens: trace.tokens, tensors: trace.tensors, prompt: trace.prompt }));
+  const bytes = encodeTrace(trace);
+  const encodeMs = await bestAsync(async () => encodeTrace(trace));
+  const decodeMs = await bestAsync(async () => decodeTrace(bytes));
+  const share = (v) => `${((100 * v) / forwardMs).toFixed(2)} % of the forward pass`;
+  console.log(`at ${n} tokens: createTrace ${ms(createMs)} (${share(createMs)}); encodeTrace ${ms(encodeMs)}, decodeTrace ${ms(decodeMs)} (${share(encodeMs + decodeMs)}); target < 1 %; peak RSS ${mib(process.resourceUsage().maxRSS * 1024)}`);
+}
+if (!values.only) sections.push('poster-lengths');
+// ---- end poster-lengths ----
+
+const run = { engine, poster, talk, xl, 'poster-lengths': posterLengths };
 for (const s of sections) if (run[s]) await run[s]();

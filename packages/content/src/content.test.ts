@@ -28,7 +28,8 @@ const GPT2_SMALL: TemplateValues = {
   params_embedding_share: '31%',
   params_mlp_share: '46%',
   params_attention_share: '23%',
-  d_drawn: 128,
+  components_drawn: '128 of 768',
+  n_merges: 50000,
 };
 
 /** Every piece of prose in a stage, with a label for failure messages. */

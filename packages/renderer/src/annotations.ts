@@ -12,6 +12,15 @@ export interface Annotation {
   readonly sources: readonly { readonly key: string; readonly title: string; readonly url: string }[];
 }
 
+/** GPT-2's byte-level BPE starts from one token per byte value; merges and one special token make the rest. */
+const BYTE_TOKENS = 256;
+
+/** How many of a vector's components are drawn, in words: "all 64" or "128 of 768". */
+export function componentsDrawn(drawn: number, total: number): string {
+  const f = (v: number) => v.toLocaleString('en-US');
+  return drawn >= total ? `all ${f(total)}` : `${f(drawn)} of ${f(total)}`;
+}
+
 function percent(part: number, total: number): string {
   return `${Math.round((100 * part) / total)}%`;
 }
@@ -34,7 +43,8 @@ export function templateValues(trace: Trace, dDrawn: number): Record<string, str
     params_embedding_share: percent(p.embedding, p.total),
     params_mlp_share: percent(p.mlp, p.total),
     params_attention_share: percent(p.attention, p.total),
-    d_drawn: dDrawn,
+    components_drawn: componentsDrawn(dDrawn, c.d_model),
+    n_merges: Math.max(0, c.n_vocab - BYTE_TOKENS - 1),
   };
 }
 

@@ -2,6 +2,7 @@
 import { decodeNextToken, DEFAULT_DECODE, hook, parameterCounts, type DecodeRecord, type HookName, type ModelConfig, type ParameterCounts, type Tensor, type Trace } from '@vectorview/trace';
 import { annotation, templateValues, type Annotation } from './annotations.js';
 import type { TexRegistry } from './math.js';
+import { shownPositions, type ShownPositions } from './positions.js';
 
 export interface ResolvedOptions {
   readonly head: number;
@@ -21,6 +22,8 @@ export interface Ctx {
   readonly opts: ResolvedOptions;
   readonly tex: TexRegistry;
   readonly nTokens: number;
+  /** The positions the per-position drawings show (all of them up to MAX_POSITIONS). */
+  readonly shown: ShownPositions;
   readonly decode: DecodeRecord;
   readonly values: Record<string, string | number>;
   tensor(name: HookName): Tensor | undefined;
@@ -57,13 +60,22 @@ export function createContext(trace: Trace, opts: ResolvedOptions, tex: TexRegis
   const values = templateValues(trace, opts.componentsDrawn);
   const notes = new Map<string, Annotation>();
   const byId = new Map(trace.tokens.map((t) => [t.id, t.display] as const));
+  // Beside the first and last positions, keep the one the drawn head's last query reads most.
+  const n = trace.tokens.length;
+  const pattern = tensors.get(hook.block(opts.layer, 'attn.hook_pattern'));
+  let mostRead = 0;
+  if (pattern && n > 0) {
+    const row = vectorOf(pattern, Math.min(opts.head, trace.config.n_head - 1), n - 1);
+    if (row) for (let k = 1; k < row.length; k++) if (row[k]! > row[mostRead]!) mostRead = k;
+  }
   return {
     trace,
     config: trace.config,
     params: parameterCounts(trace.config),
     opts,
     tex,
-    nTokens: trace.tokens.length,
+    nTokens: n,
+    shown: shownPositions(n, [n - 1, mostRead]),
     decode,
     values,
     tensor: (name) => tensors.get(name),

@@ -28,14 +28,14 @@ export interface HeatmapOptions {
 }
 
 /** The smallest cell that holds a printed value legibly; below it the cells carry colour only. */
-export const HEATMAP_NUMBER_CELL = 30;
+const NUMBER_CELL = 30;
 
 export function heatmap(o: HeatmapOptions): Block {
   const cw = o.cell;
   const gapW = cw * 0.6;
   const labelSize = Math.min(SIZE.caption, Math.max(8, cw * 0.5));
   const numberSize = Math.min(SIZE.caption, cw * 0.3);
-  const numbers = cw >= HEATMAP_NUMBER_CELL;
+  const numbers = cw >= NUMBER_CELL;
   const rowText = o.rows.map((r) => (r === null ? '…' : shortToken(o.rowLabels[r]!, 9)));
   const colText = o.cols.map((c) => (c === null ? '…' : shortToken(o.colLabels[c]!, 9)));
   const left = Math.max(...rowText.map((s) => measure(s, labelSize))) + 8;
@@ -76,21 +76,4 @@ export function heatmap(o: HeatmapOptions): Block {
   });
   const block: Block = { svg: `<g${attrs({ id: o.id, class: 'heatmap' })}>${svg}${texts.join('')}</g>`, width: xs.end, height: ys.end };
   return o.id ? marked(block, 'id', o.id) : block;
-}
-
-/**
- * The positions a per-position drawing keeps when it can show only `max` of `n`: the first ones,
- * the last one and any in `keep`, with `null` for each elided run between them.
- */
-export function elidedAxis(n: number, max: number, keep: readonly number[] = []): (number | null)[] {
-  if (n <= max) return Array.from({ length: n }, (_, i) => i);
-  const chosen = new Set<number>([n - 1, ...keep.filter((i) => i >= 0 && i < n)]);
-  for (let i = 0; chosen.size < max && i < n; i++) chosen.add(i);
-  const sorted = [...chosen].sort((a, b) => a - b);
-  const out: (number | null)[] = [];
-  sorted.forEach((i, k) => {
-    if (k > 0 && i !== sorted[k - 1]! + 1) out.push(null);
-    out.push(i);
-  });
-  return out;
 }

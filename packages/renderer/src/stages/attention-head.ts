@@ -80,8 +80,11 @@ export const attentionHeadStage = defineStage({
     const nTok = ctx.nTokens;
     const dh = c.d_head;
     const headCount = Math.min(dh, ctx.opts.componentsDrawn);
-    const at = (t: Tensor | undefined, qq: number, kk: number) => (t ? t.data[(h0 * nTok + qq) * nTok + kk]! : 0);
-    const small = Math.max(5, Math.min(14, 220 / nTok));
+    const { positions: shown, breaks } = ctx.shown;
+    const m = shown.length;
+    // Row i, column j of a drawn triangle: the shown positions' query and key.
+    const at = (t: Tensor | undefined, qq: number, kk: number) => (t ? t.data[(h0 * nTok + shown[qq]!) * nTok + shown[kk]!]! : 0);
+    const small = Math.max(5, Math.min(14, 220 / m));
     const sqrt = Math.sqrt(dh);
     const headH = Math.max(64, Math.min(COLUMN_HEIGHT, headCount * 4));
     // Row A: projections.
@@ -96,17 +99,17 @@ export const attentionHeadStage = defineStage({
     const projRow = hstack([inRow, arrowRight(30, COLUMN_HEIGHT), vstack([hstack(glyphs, 12), caption(ctx, 'each position is projected on its own', 190)], 10), ...qkv.flatMap((b, i) => (i ? [b] : [arrowRight(24, headH), b]))], 14, 'start');
     // Row B: scores → scaled → pattern.
     const labels = tokenLabels(ctx, 7);
-    const t1 = triangle({ n: nTok, value: (i, j) => at(scores, i, j) * sqrt, cell: small, scale: rawScale, rowLabels: labels, id: `scores-raw-L${L}-h${h0}` });
-    const t2 = triangle({ n: nTok, value: (i, j) => at(scores, i, j), cell: small, scale: scaledScale, id: `scores-L${L}-h${h0}` });
+    const t1 = triangle({ n: m, breaks, positions: shown, value: (i, j) => at(scores, i, j) * sqrt, cell: small, scale: rawScale, rowLabels: labels, id: `scores-raw-L${L}-h${h0}` });
+    const t2 = triangle({ n: m, breaks, positions: shown, value: (i, j) => at(scores, i, j), cell: small, scale: scaledScale, id: `scores-L${L}-h${h0}` });
     const opW = 150;
     const labelW = Math.max(...labels.map((t) => measure(t, Math.min(SIZE.tiny + 1, 20)))) + 10;
-    const cell = Math.max(20, Math.min(64, (INNER_WIDTH - t1.width - t2.width - 2 * opW - 4 * 20 - labelW) / nTok));
-    const t3 = triangle({ n: nTok, value: (i, j) => at(pattern, i, j), cell, cellHeight: Math.max(16, Math.min(34, cell * 0.6)), numbers: true, rowLabels: labels, colLabels: labels, head: h0, dataName: 'pattern', id: `pattern-full-L${L}-h${h0}` });
+    const cell = Math.max(20, Math.min(64, (INNER_WIDTH - t1.width - t2.width - 2 * opW - 4 * 20 - labelW) / m));
+    const t3 = triangle({ n: m, breaks, positions: shown, value: (i, j) => at(pattern, i, j), cell, cellHeight: Math.max(16, Math.min(34, cell * 0.6)), numbers: true, rowLabels: labels, colLabels: labels, head: h0, dataName: 'pattern', id: `pattern-full-L${L}-h${h0}` });
     const step1 = stepGroup(1, vstack([formula('q_i \\cdot k_j,\\; j \\le i', ctx.tex, SIZE.small), t1], 8));
     const step2 = stepGroup(2, hstack([centreY(opBox({ tex: '\\times \\tfrac{1}{\\sqrt{d_\\text{head}}}' }, ctx.tex), t1.height), vstack([formula(`\\text{scores (}\\sqrt{${dh}} = ${fmtDomain(sqrt)}\\text{)}`, ctx.tex, SIZE.small), t2], 8)], 12));
     const step3 = stepGroup(3, hstack([centreY(opBox({ text: 'softmax per row' }, ctx.tex), t1.height), vstack([formula('\\text{pattern } A_{ij} = \\operatorname{softmax}_j', ctx.tex, SIZE.small), t3], 8)], 12));
     const triRow = hstack([step1, step2, step3], 20, 'start');
-    const triNote = caption(ctx, `Only the ${fmtInt((nTok * (nTok + 1)) / 2)} causal pairs (key ≤ query) are computed and drawn; the masked half does not exist here. Each row of the pattern sums to 1.`, INNER_WIDTH, SIZE.small, INK);
+    const triNote = caption(ctx, `Only the ${fmtInt((nTok * (nTok + 1)) / 2)} causal pairs (key ≤ query) are computed${m < nTok ? ` (the ${fmtInt((m * (m + 1)) / 2)} among the shown positions are drawn; dashed rules mark the elided ones)` : ' and drawn'}; the masked half does not exist here. Each row of the pattern sums to 1.`, INNER_WIDTH, SIZE.small, INK);
     // Row C: weighted sum, W_O slice, output.
     const zRow = positionRow(ctx, z, { title: 'results z = Σ A v', scale: scaleQKV, budget: 300, ids: (p) => `vec-z-L${L}-h${h0}-p${p}`, count: headCount, length: dh, height: headH, labels: true });
     const step4 = stepGroup(4, vstack([formula('z_i = \\sum_{j \\le i} A_{ij}\\, v_j', ctx.tex, SIZE.body), zRow], 10));

@@ -27,7 +27,9 @@ export const attentionStage = defineStage({
     const h0 = Math.min(ctx.opts.head, H - 1);
     const pattern = ctx.tensor(B(ctx, 'attn.hook_pattern'));
     const nTok = ctx.nTokens;
-    const pat = (h: number) => (q: number, k: number) => (pattern ? pattern.data[(h * nTok + q) * nTok + k]! : 0);
+    const { positions: shown, breaks } = ctx.shown;
+    // Row i, column j of a drawn triangle: the shown positions' query and key.
+    const pat = (h: number) => (q: number, k: number) => (pattern ? pattern.data[(h * nTok + shown[q]!) * nTok + shown[k]!]! : 0);
     // Heads as stacked cards: the drawn head in front, the others behind.
     const card = 150;
     const off = 7;
@@ -39,7 +41,7 @@ export const attentionStage = defineStage({
       const y = i * off;
       stackParts.push(`<rect${attrs({ x, y, width: card, height: card, rx: 8, fill: CATEGORY.attention.tint, stroke: CATEGORY.attention.color, 'stroke-width': 1, 'data-head': h })}/>`);
     });
-    const front = miniTriangle(nTok, pat(h0), card - 40, `head ${h0}`);
+    const front = miniTriangle(shown.length, pat(h0), card - 40, `head ${h0}`, undefined, breaks);
     const fy = depth * off;
     stackParts.push(`<rect${attrs({ x: 0, y: fy, width: card, height: card, rx: 8, fill: '#fff', stroke: CATEGORY.attention.color, 'stroke-width': 2 })}/>` + place(front, 14, fy + 8));
     const stack: Block = { svg: stackParts.join(''), width: card + depth * off, height: card + depth * off };
@@ -53,7 +55,7 @@ export const attentionStage = defineStage({
     if (ctx.opts.headGrid && pattern) {
       const size = Math.min(130, (INNER_WIDTH - 20 * 7) / Math.min(H, 8));
       const perRow = Math.max(1, Math.floor((INNER_WIDTH + 20) / (size + 20)));
-      const minis = Array.from({ length: H }, (_, h) => miniTriangle(nTok, pat(h), size, `head ${h}`, `pattern-L${L}-h${h}`));
+      const minis = Array.from({ length: H }, (_, h) => miniTriangle(shown.length, pat(h), size, `head ${h}`, `pattern-L${L}-h${h}`, breaks));
       const gridRows: Block[] = [];
       for (let i = 0; i < minis.length; i += perRow) gridRows.push(hstack(minis.slice(i, i + perRow), 20));
       parts.push(vstack([{ ...label(`Attention patterns of all ${H} heads in layer ${L} (rows: query position, columns: key position; darker = more weight)`, 0, SIZE.small, { size: SIZE.small, weight: 600, fill: INK }), height: SIZE.small * 1.6 }, vstack(gridRows, 16)], 6));

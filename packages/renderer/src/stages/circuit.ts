@@ -7,7 +7,8 @@ import type { CircuitsView } from '@vectorview/trace';
 import { format } from 'd3-format';
 import type { Ctx } from '../context.js';
 import { formula } from '../marks/glyphs.js';
-import { elidedAxis, heatmap, HEATMAP_NUMBER_CELL } from '../marks/heatmap.js';
+import { heatmap } from '../marks/heatmap.js';
+import { elidedRuns } from '../positions.js';
 import { valueScale, type ValueScale } from '../scale.js';
 import { hstack, vstack, type Block } from '../svg.js';
 import { GAP, INK, INNER_WIDTH, NOTE_WIDTH, SIZE } from '../theme.js';
@@ -53,11 +54,11 @@ export function drawCircuit(ctx: Ctx, which: Circuit, stage: StageMeta, { circui
   const n = ctx.nTokens;
   const tokens = ctx.trace.tokens.map((t) => t.display);
   const ids = ctx.trace.tokens.map((t) => t.id);
-  // Cells wide enough to print a value; beyond that many positions, elide the middle ones.
-  const maxDrawn = Math.max(2, Math.floor((DRAWING_WIDTH - 120) / HEATMAP_NUMBER_CELL));
-  const axis = elidedAxis(n, maxDrawn);
-  const drawn = axis.filter((i) => i !== null).length;
-  const gaps = axis.length - drawn;
+  // The positions every per-position stage shows, with a gap (null) after each break.
+  const { positions, breaks } = ctx.shown;
+  const axis = positions.flatMap((p, i) => (breaks.includes(i) ? [p, null] : [p]));
+  const drawn = positions.length;
+  const gaps = breaks.length;
   const cell = Math.min(64, (DRAWING_WIDTH - 120) / (drawn + 0.6 * gaps));
   const matrix = which === 'QK' ? circuits.qk : circuits.ov;
   const map = heatmap({
@@ -73,8 +74,8 @@ export function drawCircuit(ctx: Ctx, which: Circuit, stage: StageMeta, { circui
     dataName: which === 'QK' ? 'qk' : 'ov',
     id: `circuit-${which.toLowerCase()}-L${circuits.layer}-h${circuits.head}`,
   });
-  const axes = which === 'QK' ? 'Rows: the query token i; columns: the key token j. Causal attention lets a query score only keys at or before it, so the pairs above the diagonal are faint.' : 'Rows: the token j attended to; columns: the token t_i whose logit it moves. A copying head shows a bright diagonal.';
-  const elided = gaps ? ` Only ${drawn} of the ${n} positions are drawn (the first and the last); the rest are elided where “…” stands.` : '';
+  const axes = which === 'QK' ? 'Each value is q · k / √d_head, already scaled as the softmax sees it. Rows: the query token i; columns: the key token j. Causal attention lets a query score only keys at or before it, so the pairs above the diagonal are faint.' : 'Rows: the token j attended to; columns: the token t_i whose logit it moves. A copying head shows a bright diagonal.';
+  const elided = gaps ? ` Only ${drawn} of the ${n} positions are drawn; elided where “…” stands: ${elidedRuns(ctx.shown).join(', ')}.` : '';
   const sentence = which === 'QK' ? qkSentence(circuits, ids, ctx.tokenLabel) : ovSentence(circuits, ids, ctx.tokenLabel);
   const drawing = vstack(
     [

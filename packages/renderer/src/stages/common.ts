@@ -18,10 +18,23 @@ export function drawnCount(ctx: Ctx, length = ctx.config.d_model): number {
 }
 
 export function geometry(ctx: Ctx, budget: number): { cellWidth: number; gap: number } {
-  const k = ctx.nTokens;
+  // An elision gap takes about two columns' room.
+  const k = ctx.shown.positions.length + 2 * ctx.shown.breaks.length;
   const raw = budget / (k + 0.4 * (k - 1));
   const cellWidth = Math.max(3, Math.min(22, raw));
   return { cellWidth, gap: Math.max(1.5, Math.min(10, cellWidth * 0.4)) };
+}
+
+/** Characters of a prompt printed in full; a longer one keeps its start and end. */
+const PROMPT_CHARS = 600;
+
+/** The prompt as printed: whole, or its first and last characters around a stated cut. */
+export function promptExcerpt(prompt: string): string {
+  const chars = [...prompt];
+  if (chars.length <= PROMPT_CHARS) return prompt;
+  const head = chars.slice(0, PROMPT_CHARS * 0.7).join('');
+  const tail = chars.slice(chars.length - PROMPT_CHARS * 0.25).join('');
+  return `${head} [… ${(chars.length - head.length - tail.length).toLocaleString('en-US')} characters elided …] ${tail}`;
 }
 
 /** The logits of the last position, where the trace has them. */
@@ -30,8 +43,9 @@ export function lastLogits(ctx: Ctx): Float32Array | undefined {
   return t ? ctx.row(hook.logits, t.shape[0]! - 1) : undefined;
 }
 
+/** Labels of the shown positions' tokens. */
 export function tokenLabels(ctx: Ctx, max = 8): string[] {
-  return ctx.trace.tokens.map((t) => shortToken(t.display, max));
+  return ctx.shown.positions.map((p) => shortToken(ctx.trace.tokens[p]!.display, max));
 }
 
 /** A stage-local value scale from the drawn slices of some vectors (a stage's `prepare` returns it for the legend). */
@@ -54,21 +68,24 @@ export interface RowOptions {
   readonly count?: number;
 }
 
-/** One vector per position, side by side. */
+/** One vector per shown position, side by side; `vectors` (and `under`) hold every position. */
 export function positionRow(ctx: Ctx, vectors: readonly (ArrayLike<number> | undefined)[], o: RowOptions): Block {
   const g = geometry(ctx, o.budget);
-  return columns(vectors, {
+  const shown = ctx.shown.positions;
+  const ids = o.ids;
+  return columns(shown.map((p) => vectors[p]), {
     ...g,
     scale: o.scale,
     height: o.height ?? COLUMN_HEIGHT,
     count: o.count ?? drawnCount(ctx, o.length),
     ...(o.stride ? { stride: o.stride } : {}),
-    ...(o.ids ? { ids: o.ids } : {}),
+    ...(ids ? { ids: (i: number) => ids(shown[i]!) } : {}),
     ...(o.title ? { title: o.title } : {}),
     ...(o.labels ? { labels: tokenLabels(ctx) } : {}),
-    ...(o.under ? { under: o.under } : {}),
+    ...(o.under ? { under: shown.map((p) => o.under![p]!) } : {}),
     ...(o.caption ? { caption: o.caption } : {}),
-    data: (pos) => ({ 'data-pos': pos }),
+    breaks: ctx.shown.breaks,
+    data: (i) => ({ 'data-pos': shown[i]! }),
   });
 }
 

@@ -9,7 +9,7 @@ import { defineStage, NO_SCALES } from '../stage.js';
 import { attrs, hstack, vstack, type Block } from '../svg.js';
 import { CATEGORY, INK, INNER_WIDTH, MUTED, SIZE } from '../theme.js';
 import { capCentre, label } from '../text.js';
-import { caption, frame, lastLogits, stepGroup } from './common.js';
+import { caption, frame, lastLogits, promptExcerpt, stepGroup } from './common.js';
 
 const fmtProbNum = format('.3f');
 const fmtLogit = format('.3f');
@@ -97,7 +97,7 @@ export const decodingStage = defineStage({
     const chip = chipRow([{ id: d.chosen.id, display: chosenText, text: chosenTok, bytes: 0 }], 400, { withIds: true, size: SIZE.short, idClass: 'chosen-id' });
     // Markdown emphasis cannot start with a space, so a token's leading space stays outside the bold.
     const [, lead = '', word = ''] = /^(\s*)([\s\S]*)$/.exec(chosenTok) ?? [];
-    const decoded = caption(ctx, `**Decoded text:** ${escapeMd(ctx.trace.prompt)}${lead}${word ? `**${escapeMd(word)}**` : ''}`, Math.min(520, INNER_WIDTH - table.width - 40), SIZE.body, INK);
+    const decoded = caption(ctx, `**Decoded text:** ${escapeMd(promptExcerpt(ctx.trace.prompt))}${lead}${word ? `**${escapeMd(word)}**` : ''}`, Math.min(520, INNER_WIDTH - table.width - 40), SIZE.body, INK);
     const result = stepGroup(6, vstack([{ ...label('next token', 0, SIZE.small, { size: SIZE.small, weight: 600, fill: INK }), height: SIZE.small * 1.5 }, chip, decoded], 10), { 'data-filter': 'result' });
     const tableBlock = vstack([{ ...label(`candidates after the filters (${Math.min(d.candidates.length, d.kept.top_p)} of ${fmtInt(d.kept.top_p)} kept shown)`, 0, SIZE.small, { size: SIZE.small, weight: 600, fill: INK }), height: SIZE.small * 1.6 }, table], 6);
     const drawing = vstack([pipeline, hstack([tableBlock, result], 40, 'start')], 26);

@@ -1,5 +1,6 @@
 /** Token embedding + positional embedding = the input vectors, the residual stream at layer 0. */
 import { hook } from '@vectorview/trace';
+import { componentsDrawn } from '../annotations.js';
 import { fmtInt, symbol } from '../marks/glyphs.js';
 import { defineStage } from '../stage.js';
 import { hstack, vstack } from '../svg.js';
@@ -37,7 +38,7 @@ export const inputEmbeddingsStage = defineStage({
     const key = scaleKey(scale);
     const note = caption(
       ctx,
-      `Each cell is one component; **${count} of ${fmtInt(c.d_model)} components** are drawn per vector (${ctx.nTokens} vectors of ${fmtInt(c.d_model)}). For scale: frontier models carry vectors of about ${fmtInt(FRONTIER_WIDTH)} components.`,
+      `Each cell is one component; **${componentsDrawn(count, c.d_model)} components** are drawn per vector (${ctx.nTokens} vectors of ${fmtInt(c.d_model)}). For scale: frontier models carry vectors of about ${fmtInt(FRONTIER_WIDTH)} components.`,
       INNER_WIDTH - key.width - 30,
       SIZE.small,
       INK,

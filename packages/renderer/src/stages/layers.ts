@@ -7,6 +7,18 @@ import { caption, drawnCount, frame, positionRow, scaleKey, stageScale } from '.
 import { B, rows } from './layer.js';
 
 const meta = { id: 'stage-layers', category: 'residual' } as const;
+
+/** Sorted layer indices as runs: [0, 2, 3, 4] → "0 and 2–4"; [0, 2, 4] → "0, 2 and 4". */
+export function layerRanges(layers: readonly number[]): string {
+  const runs: string[] = [];
+  for (let i = 0; i < layers.length; ) {
+    let j = i;
+    while (j + 1 < layers.length && layers[j + 1] === layers[j]! + 1) j++;
+    runs.push(j === i ? String(layers[i]) : `${layers[i]}–${layers[j]}`);
+    i = j + 1;
+  }
+  return runs.length > 1 ? `${runs.slice(0, -1).join(', ')} and ${runs[runs.length - 1]}` : runs[0] ?? '';
+}
 const STRIP_HOOKS = ['hook_attn_out', 'hook_mlp_out', 'hook_resid_post'] as const;
 /** Components drawn per vector in the all-layers strips. */
 const STRIP_COUNT = 64;
@@ -45,7 +57,7 @@ export const layersStage = defineStage({
         return `<g${attrs({ 'data-layer': l, transform: `translate(${n(l * 58)},0)` })}><rect${attrs({ width: 50, height: 70, rx: 6, fill: on ? CATEGORY.attention.tint : '#f6f8fa', stroke: on ? CATEGORY.attention.color : '#8c959f', 'stroke-width': on ? 2 : 1, 'stroke-dasharray': on ? undefined : '4 3' })}/>${label(String(l), 25, 42, { size: SIZE.small, anchor: 'middle', weight: on ? 700 : 400, fill: INK }).svg}</g>`;
       }).join('');
       parts.push({ svg: boxes, width: c.n_layer * 58, height: 70 });
-      const range = others.length ? `${others.length} more layer${others.length > 1 ? 's' : ''} (${others[0]}…${others[others.length - 1]})` : 'no other layers';
+      const range = others.length ? `${others.length} more layer${others.length > 1 ? 's' : ''} (${layerRanges(others)})` : 'no other layers';
       parts.push(caption(ctx, `Layer ${L} is drawn in full above; ${range} elided: same structure, own weights. Each reads the stream through LayerNorm and adds its attention and MLP outputs back.`, INNER_WIDTH, SIZE.body, INK));
     }
     parts.push(caption(ctx, `After the last layer only position ${ctx.nTokens - 1} (the last token) is unembedded: the next-token prediction needs nothing else.`, INNER_WIDTH, SIZE.body, INK));

@@ -4,6 +4,7 @@ import type { Ctx } from '../context.js';
 import { arrowRight, fmtInt, matrixGlyph } from '../marks/glyphs.js';
 import type { ValueScale } from '../scale.js';
 import { hstack, vstack, type Block } from '../svg.js';
+import { componentsDrawn } from '../annotations.js';
 import { caption, drawnCount, frame, positionRow, scaleKey, stageScale, type StageMeta } from './common.js';
 
 /** Width of a frontier model's residual stream, for scale. */
@@ -50,6 +51,6 @@ export function drawLookup(ctx: Ctx, which: Lookup, stage: StageMeta, { vectors,
     under: isE ? ctx.trace.tokens.map((t) => String(t.id)) : ctx.trace.tokens.map((_, p) => String(p)),
   });
   const arrow = arrowRight(60, glyphH, isE ? 'look up' : 'rows');
-  const drawing = vstack([hstack([glyph, arrow, row], 16, 'start'), scaleKey(scale), caption(ctx, `${count} of ${fmtInt(c.d_model)} components drawn per vector; a frontier model's vectors have about ${fmtInt(FRONTIER_WIDTH)}.`, 520)], 14);
+  const drawing = vstack([hstack([glyph, arrow, row], 16, 'start'), scaleKey(scale), caption(ctx, `${componentsDrawn(count, c.d_model)} components drawn per vector; a frontier model's vectors have about ${fmtInt(FRONTIER_WIDTH)}.`, 520)], 14);
   return frame(ctx, stage, drawing);
 }

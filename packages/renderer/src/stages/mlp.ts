@@ -1,5 +1,6 @@
 /** The MLP of the drawn layer: W_in, GELU on the real pre-activations, W_out, and the write back. */
 import type { Ctx } from '../context.js';
+import { componentsDrawn } from '../annotations.js';
 import { arrowRight, fmtInt, matrixGlyph, plusCircle } from '../marks/glyphs.js';
 import { geluPlot } from '../marks/plots.js';
 import { defineStage } from '../stage.js';
@@ -48,7 +49,8 @@ export const mlpStage = defineStage({
     const hh = hiddenH;
     const row1 = hstack([centreY(inRow, hh), centreY(vstack([arrowRight(60), wIn], 6), hh), preRow, centreY(plotBlock, hh), postRow], 18, 'start');
     const row2 = hstack([centreY(wOut, COLUMN_HEIGHT + 20), arrowRight(40, COLUMN_HEIGHT + 20), outRow, centreY(vstack([plusCircle(13), caption(ctx, 'added to the stream', 100)], 6, 'middle'), COLUMN_HEIGHT + 20)], 18, 'start');
-    const note = caption(ctx, `${count} of ${fmtInt(c.d_model)} components drawn for ${fmtInt(c.d_model)}-vectors; ${hidden} of ${fmtInt(c.d_mlp)} for the hidden layer (first components; the rest are elided).`, INNER_WIDTH, SIZE.small, INK);
+    const elided = count < c.d_model || hidden < c.d_mlp;
+    const note = caption(ctx, `${componentsDrawn(count, c.d_model)} components drawn for ${fmtInt(c.d_model)}-vectors; ${componentsDrawn(hidden, c.d_mlp)} for the hidden layer${elided ? ' (the first components; the rest are elided)' : ''}.`, INNER_WIDTH, SIZE.small, INK);
     const drawing = vstack([row1, row2, hstack([scaleKey(scaleIO), scaleKey(scaleH), scaleKey(scaleOut)], 40), note], 22);
     return frame(ctx, meta, drawing, { note: 'below' });
   },

@@ -5,7 +5,11 @@ import { defineStage, NO_SCALES } from '../stage.js';
 import { attrs, place, vstack, type Block } from '../svg.js';
 import { CATEGORY, INK, INNER_WIDTH, MUTED, SIZE, STAGE_PAD, STAGE_WIDTH } from '../theme.js';
 import { label, renderLines, wrap } from '../text.js';
-import { caption } from './common.js';
+import { elidedRuns } from '../positions.js';
+import { caption, promptExcerpt } from './common.js';
+
+/** Models made with `random:NAME` have random weights (the engine names them so). */
+export const hasRandomWeights = (modelName: string) => modelName.startsWith('random:');
 
 export const titleStage = defineStage({
   id: 'stage-title',
@@ -25,12 +29,21 @@ export const titleStage = defineStage({
     parts.push(renderLines(wrap([{ kind: 'text', text: `Model: ${c.name}`, style: {} }], INNER_WIDTH, { size: SIZE.posterSubtitle, weight: 700 }), { size: SIZE.posterSubtitle, weight: 700, color: CATEGORY.attention.color }, ctx.tex));
     const facts = `${fmtInt(ctx.params.total)} parameters · ${c.n_layer} layers · d_model ${fmtInt(c.d_model)} · ${c.n_head} heads of d_head ${c.d_head} · d_mlp ${fmtInt(c.d_mlp)} · vocabulary ${fmtInt(c.n_vocab)} · context ${fmtInt(c.n_context)}`;
     parts.push(renderLines(wrap([{ kind: 'text', text: facts, style: {} }], INNER_WIDTH, { size: SIZE.short }), { size: SIZE.short, color: INK }, ctx.tex));
+    if (hasRandomWeights(ctx.config.name)) {
+      const warning = 'Weights: random, never trained. Every number here is real arithmetic on random weights, so no pattern on this poster was learned.';
+      parts.push(renderLines(wrap([{ kind: 'text', text: warning, style: { weight: 700 } }], INNER_WIDTH, { size: SIZE.short }), { size: SIZE.short, color: CATEGORY.parameter.color }, ctx.tex));
+    }
     const promptRuns = [
       { kind: 'text' as const, text: 'Prompt: ', style: { weight: 700 as const } },
-      { kind: 'text' as const, text: `“${ctx.trace.prompt}”`, style: {} },
+      { kind: 'text' as const, text: `“${promptExcerpt(ctx.trace.prompt)}”`, style: {} },
     ];
     const prompt = renderLines(wrap(promptRuns, INNER_WIDTH, { size: SIZE.short + 4 }), { size: SIZE.short + 4, color: INK }, ctx.tex);
     parts.push({ ...prompt, svg: `<g class="prompt">${prompt.svg}</g>` });
+    if (ctx.shown.elided) {
+      const kept = ctx.shown.positions;
+      const text = `${ctx.nTokens} tokens: the drawings of one vector per position show ${kept.length} of them (the first ones, the last, and any the drawn head's last query reads most); elided: ${elidedRuns(ctx.shown).join(', ')}. Every elided position was computed all the same.`;
+      parts.push(renderLines(wrap([{ kind: 'text', text, style: {} }], INNER_WIDTH, { size: SIZE.short }), { size: SIZE.short, color: INK }, ctx.tex));
+    }
     const meta = [ctx.opts.date && `Date: ${ctx.opts.date}`, ctx.opts.version && `Vectorview ${ctx.opts.version}`, `engine: ${ctx.trace.engine.name} ${ctx.trace.engine.version} (${ctx.trace.engine.mode})`].filter(Boolean).join(' · ');
     parts.push({ ...label(meta, 0, SIZE.small, { size: SIZE.small, fill: MUTED }), height: SIZE.small * 1.4 });
     if (note.short) parts.push(caption(ctx, note.short, INNER_WIDTH, SIZE.short, '#3d444d'));

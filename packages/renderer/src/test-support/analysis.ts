@@ -1,6 +1,7 @@
 /**
  * An analysis section for test traces, which come from files without one (the HF fixture) or from
- * random values. The head-role scores are the real detect_head scores of the trace's patterns; the
+ * random values. The head-role scores are the real detect_head scores of the trace's patterns (where
+ * every layer has one); the
  * rest are seeded random values that keep the invariants the renderer relies on: attribution
  * columns sum to the logits, the lens's last point is softmax(logits), the drawn head is chosen by
  * the stated criterion. The renderer only has to print what the trace holds, so that is enough here.
@@ -70,9 +71,14 @@ export function syntheticAnalysis(config: ModelConfig, tokens: readonly TokenInf
   out.set(analysisTensor.lensTopProbs, { shape: [P, k], data: topProbs });
 
   const ids = tokens.map((t) => t.id);
+  const patterns = Array.from({ length: config.n_layer }, (_, l) => tensors.get(hook.block(l, 'attn.hook_pattern')));
   if (ids.length > 1) {
-    const patterns = Array.from({ length: config.n_layer }, (_, l) => tensors.get(hook.block(l, 'attn.hook_pattern'))!);
-    for (const role of HEAD_ROLES) out.set(analysisTensor.headScores(role), { shape: [config.n_layer, config.n_head], data: headRoleScores(patterns, ids, role) });
+    // Real detect_head scores where every layer's pattern is recorded; random ones for traces that keep only some layers.
+    const complete = patterns.every((t): t is Tensor => t !== undefined);
+    for (const role of HEAD_ROLES) {
+      const data = complete ? headRoleScores(patterns, ids, role) : Float32Array.from({ length: config.n_layer * config.n_head }, () => uniform() * 0.5);
+      out.set(analysisTensor.headScores(role), { shape: [config.n_layer, config.n_head], data });
+    }
   }
   const probe = Float32Array.from({ length: config.n_layer * config.n_head }, () => uniform() * 0.6);
   out.set(analysisTensor.inductionProbe, { shape: [config.n_layer, config.n_head], data: probe });

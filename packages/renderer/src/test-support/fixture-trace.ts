@@ -63,8 +63,12 @@ export function fixtureTrace(index = 2, analysis = true): Trace {
   });
 }
 
-/** A GPT-2-124M-shaped trace (d_model 768, 12 heads, 12 layers, 50,257 vocab) with seeded random values. */
-export function syntheticTrace(nTokens = 16, seed = 1): Trace {
+/**
+ * A GPT-2-124M-shaped trace (d_model 768, 12 heads, 12 layers, 50,257 vocab) with seeded random values.
+ * `fullLayers`: the layers that get every hook; the others get only the residual stream the poster's
+ * norm chart reads, so long prompts stay cheap (layer 0's pattern alone is 12 × n² numbers).
+ */
+export function syntheticTrace(nTokens = 16, seed = 1, fullLayers?: readonly number[]): Trace {
   const config: ModelConfig = normalizeConfig({ n_vocab: 50257, n_context: 1024, d_model: 768, n_head: 12, n_layer: 12, name: 'gpt2 (synthetic values)' });
   const uniform = randomLcg(seed);
   const normal = randomNormal.source(uniform)();
@@ -102,6 +106,10 @@ export function syntheticTrace(nTokens = 16, seed = 1): Trace {
   };
   for (let l = 0; l < Lc; l++) {
     const b = `blocks.${l}`;
+    if (fullLayers && !fullLayers.includes(l)) {
+      for (const name of ['hook_resid_pre', 'hook_resid_post']) tensors.set(`${b}.${name}`, fill([P, D], 1 + l * 0.3));
+      continue;
+    }
     for (const name of ['hook_resid_pre', 'hook_resid_mid', 'hook_resid_post', 'hook_attn_out', 'hook_mlp_out', 'ln1.hook_normalized', 'ln1.hook_out', 'ln2.hook_normalized', 'ln2.hook_out']) tensors.set(`${b}.${name}`, fill([P, D], 1 + l * 0.3));
     tensors.set(`${b}.ln1.hook_scale`, fill([P, 1], 1));
     tensors.set(`${b}.ln2.hook_scale`, fill([P, 1], 1));

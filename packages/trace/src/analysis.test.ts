@@ -216,6 +216,11 @@ describe('the analysis section in a trace file', () => {
     expect(trace.analysis).toEqual({ metadata: {} });
   });
 
+  it('rejects metadata whose component list is not a list of names', () => {
+    const broken = { ...metadata, attribution: { components: 'embed' } } as unknown as AnalysisMetadata;
+    expect(() => createTrace({ config: tiny, tokens, tensors, analysis: broken })).toThrow(/metadata attribution\.components is not a list of names/);
+  });
+
   it('rejects an analysis tensor whose shape disagrees with its metadata, in one line', () => {
     const bad = new Map(tensors).set(analysisTensor.directLogit, { shape: [2, 3], data: new Float32Array(6) });
     expect(() => createTrace({ config: tiny, tokens, tensors: bad, analysis: metadata })).toThrow(TraceError);

@@ -385,6 +385,12 @@ function shaped(tensors: ReadonlyMap<string, Tensor>, name: string, shape: reado
 export function readAnalysis(tensors: ReadonlyMap<string, Tensor>, metadata: AnalysisMetadata, config: ModelConfig, nTokens: number): TraceAnalysis {
   const { n_layer, n_head } = config;
   const out: { -readonly [K in keyof TraceAnalysis]: TraceAnalysis[K] } = { metadata };
+  // Metadata comes from JSON in a file: check the lists before their lengths are trusted.
+  const labels = (list: unknown, key: string) => {
+    if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) throw new AnalysisError(`metadata ${key} is not a list of names`);
+  };
+  if (metadata.attribution) labels(metadata.attribution.components, 'attribution.components');
+  if (metadata.logit_lens) labels(metadata.logit_lens.points, 'logit_lens.points');
   const targetsTensor = tensors.get(analysisTensor.targets);
   if (metadata.attribution && targetsTensor) {
     const targets = shaped(tensors, analysisTensor.targets, [targetsTensor.shape[0] ?? 0], 'int') as Int32Array;

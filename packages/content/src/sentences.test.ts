@@ -63,13 +63,14 @@ describe('sentences from the analyses', () => {
       points: ['blocks.0.hook_resid_pre', 'blocks.0.hook_resid_mid', 'blocks.0.hook_resid_post'],
       targets: [7, 8],
       targetProbs: [0.1, 0.3, 0.2, 0.25, 0.6, 0.1],
+      targetRanks: [2, 1, 2, 1, 1, 3],
       topIds: [8, 3, 8, 7, 7, 8],
       topProbs: [0.3, 0.2, 0.25, 0.2, 0.6, 0.1],
       top: 2,
     };
     expect(logitLensSentence(lens, 7, text)).toBe("' new' first leads after layer 0 and ends at p = 0.60.");
     expect(logitLensSentence(lens, 8, text)).toBe("' old' first leads at the embeddings and ends at p = 0.10.");
-    expect(logitLensSentence({ ...lens, topIds: [3, 3, 3, 3, 3, 3] }, 8, text)).toBe("' old' never leads the logit lens; at the end its probability is 0.10.");
+    expect(logitLensSentence({ ...lens, topIds: [3, 3, 3, 3, 3, 3] }, 8, text)).toBe("' old' never leads the logit lens; at the end it ranks 3 with p = 0.10.");
     expect(lensPointName('blocks.4.hook_resid_mid')).toBe("after layer 4's attention");
   });
 

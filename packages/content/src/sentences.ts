@@ -21,6 +21,8 @@ export interface LogitLensData {
   readonly points: readonly string[];
   readonly targets: ArrayLike<number>;
   readonly targetProbs: ArrayLike<number>;
+  /** [points, targets]: 1 = the most probable token at that point. */
+  readonly targetRanks: ArrayLike<number>;
   readonly topIds: ArrayLike<number>;
   readonly topProbs: ArrayLike<number>;
   readonly top: number;
@@ -122,7 +124,8 @@ export function logitLensSentence(lens: LogitLensData, tokenId: number, tokenTex
   const final = lens.targetProbs[last * lens.targets.length + t]!;
   const token = quoteToken(tokenText(tokenId));
   const leads = lens.points.findIndex((_, k) => lens.topIds[k * lens.top] === tokenId);
-  if (leads < 0) return `${token} never leads the logit lens; at the end its probability is ${plain(final)}.`;
+  const rank = lens.targetRanks[last * lens.targets.length + t]!;
+  if (leads < 0) return `${token} never leads the logit lens; at the end it ranks ${rank} with p = ${plain(final)}.`;
   return `${token} first leads ${lensPointName(lens.points[leads]!)} and ends at p = ${plain(final)}.`;
 }
 

@@ -11,6 +11,7 @@ import {
   logitLensSentence,
   ovSentence,
   qkSentence,
+  probability,
   signed,
   type AttributionData,
   type CircuitsData,
@@ -38,6 +39,8 @@ describe('sentences from the analyses', () => {
     expect(signed(3.954)).toBe('+3.95');
     expect(signed(-0.4)).toBe('−0.40');
     expect(signed(-0.001)).toBe('0.00');
+    expect(probability(0.4213)).toBe('0.42');
+    expect(probability(0.003141)).toBe('0.0031');
   });
 
   it('names components as TransformerLens does, in words for the rest', () => {

@@ -62,6 +62,11 @@ function plain(value: number, digits = 2): string {
   return value < 0 ? `−${Math.abs(value).toFixed(digits)}` : value.toFixed(digits);
 }
 
+/** A probability: two decimals, or two significant digits below 0.01 so a small one never prints as 0.00. */
+export function probability(p: number): string {
+  return p >= 0.01 || p === 0 ? p.toFixed(2) : p.toPrecision(2);
+}
+
 /** A component label as a reader says it: "2_mlp_out" → "MLP 2"; heads keep TransformerLens's L3H0. */
 export function componentName(label: string): string {
   const layered = /^(\d+)_(mlp_out|attn_bias)$/.exec(label);
@@ -125,8 +130,8 @@ export function logitLensSentence(lens: LogitLensData, tokenId: number, tokenTex
   const token = quoteToken(tokenText(tokenId));
   const leads = lens.points.findIndex((_, k) => lens.topIds[k * lens.top] === tokenId);
   const rank = lens.targetRanks[last * lens.targets.length + t]!;
-  if (leads < 0) return `${token} never leads the logit lens; at the end it ranks ${rank} with p = ${plain(final)}.`;
-  return `${token} first leads ${lensPointName(lens.points[leads]!)} and ends at p = ${plain(final)}.`;
+  if (leads < 0) return `${token} never leads the logit lens; at the end it ranks ${rank} with p = ${probability(final)}.`;
+  return `${token} first leads ${lensPointName(lens.points[leads]!)} and ends at p = ${probability(final)}.`;
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   logitLensSentence,
   ovSentence,
   qkSentence,
+  probability,
   signed,
   type AttributionData,
   type CircuitsData,
@@ -44,6 +45,8 @@ describe('sentences from the analyses', () => {
     expect(signed(3.954)).toBe('+3.95');
     expect(signed(-0.4)).toBe('−0.40');
     expect(signed(-0.001)).toBe('0.00');
+    expect(probability(0.4213)).toBe('0.42');
+    expect(probability(0.003141)).toBe('0.0031');
   });
 
   it('names components as TransformerLens does, in words for the rest', () => {
@@ -69,13 +72,14 @@ describe('sentences from the analyses', () => {
       points: ['blocks.0.hook_resid_pre', 'blocks.0.hook_resid_mid', 'blocks.0.hook_resid_post'],
       targets: [7, 8],
       targetProbs: [0.1, 0.3, 0.2, 0.25, 0.6, 0.1],
+      targetRanks: [2, 1, 2, 1, 1, 3],
       topIds: [8, 3, 8, 7, 7, 8],
       topProbs: [0.3, 0.2, 0.25, 0.2, 0.6, 0.1],
       top: 2,
     };
     expect(logitLensSentence(lens, 7, text)).toBe("' new' first leads after layer 0 and ends at p = 0.60.");
     expect(logitLensSentence(lens, 8, text)).toBe("' old' first leads at the embeddings and ends at p = 0.10.");
-    expect(logitLensSentence({ ...lens, topIds: [3, 3, 3, 3, 3, 3] }, 8, text)).toBe("' old' never leads the logit lens; at the end its probability is 0.10.");
+    expect(logitLensSentence({ ...lens, topIds: [3, 3, 3, 3, 3, 3] }, 8, text)).toBe("' old' never leads the logit lens; at the end it ranks 3 with p = 0.10.");
     expect(lensPointName('blocks.4.hook_resid_mid')).toBe("after layer 4's attention");
   });
 

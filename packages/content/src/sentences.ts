@@ -21,6 +21,8 @@ export interface LogitLensData {
   readonly points: readonly string[];
   readonly targets: ArrayLike<number>;
   readonly targetProbs: ArrayLike<number>;
+  /** [points, targets]: 1 = the most probable token at that point. */
+  readonly targetRanks: ArrayLike<number>;
   readonly topIds: ArrayLike<number>;
   readonly topProbs: ArrayLike<number>;
   readonly top: number;
@@ -58,6 +60,11 @@ export function signed(value: number, digits = 2): string {
 
 function plain(value: number, digits = 2): string {
   return value < 0 ? `−${Math.abs(value).toFixed(digits)}` : value.toFixed(digits);
+}
+
+/** A probability: two decimals, or two significant digits below 0.01 so a small one never prints as 0.00. */
+export function probability(p: number): string {
+  return p >= 0.01 || p === 0 ? p.toFixed(2) : p.toPrecision(2);
 }
 
 /** A component label as a reader says it: "2_mlp_out" → "MLP 2"; heads keep TransformerLens's L3H0. */
@@ -131,8 +138,9 @@ export function logitLensSentence(lens: LogitLensData, tokenId: number, tokenTex
   const final = lens.targetProbs[last * lens.targets.length + t]!;
   const token = quoteToken(tokenText(tokenId));
   const leads = lens.points.findIndex((_, k) => lens.topIds[k * lens.top] === tokenId);
-  if (leads < 0) return `${token} never leads the logit lens; at the end its probability is ${plain(final)}.`;
-  return `${token} first leads ${lensPointName(lens.points[leads]!)} and ends at p = ${plain(final)}.`;
+  const rank = lens.targetRanks[last * lens.targets.length + t]!;
+  if (leads < 0) return `${token} never leads the logit lens; at the end it ranks ${rank} with p = ${probability(final)}.`;
+  return `${token} first leads ${lensPointName(lens.points[leads]!)} and ends at p = ${probability(final)}.`;
 }
 
 /**

@@ -123,7 +123,9 @@ describe('the analyses of the HF fixture pass, recomputed independently', () => 
     lens.points.forEach((point, k) => {
       const probs = softmax64(unembed64(layerNorm64(row(hf(point), p), weight('ln_f.weight'), weight('ln_f.bias'))));
       closeTo(lens.targetProbs.subarray(k * T, (k + 1) * T), Array.from(lens.targets, (t) => probs[t]!), `${point} target probs`);
-      const top = [...probs.keys()].sort((a, b) => probs[b]! - probs[a]!).slice(0, lens.top);
+      const order = [...probs.keys()].sort((a, b) => probs[b]! - probs[a]!);
+      expect(Array.from(lens.targetRanks.subarray(k * T, (k + 1) * T)), `${point} ranks`).toEqual(Array.from(lens.targets, (t) => order.indexOf(t) + 1));
+      const top = order.slice(0, lens.top);
       expect(Array.from(lens.topIds.subarray(k * lens.top, (k + 1) * lens.top)), point).toEqual(top);
       closeTo(lens.topProbs.subarray(k * lens.top, (k + 1) * lens.top), top.map((t) => probs[t]!), `${point} top probs`);
     });
@@ -229,7 +231,7 @@ describe('the analysis section is saved', () => {
     const back = await readTraceFile(file);
     expect(back.analysis.metadata).toEqual(trace.analysis.metadata);
     const names: string[] = [...Object.values(analysisTensor).filter((v) => typeof v === 'string'), ...HEAD_ROLES.map(analysisTensor.headScores)];
-    expect(names).toHaveLength(12);
+    expect(names).toHaveLength(13);
     for (const name of names) {
       expect(Array.from(back.tensors.get(name)!.data), name).toEqual(Array.from(trace.tensors.get(name)!.data));
     }

@@ -164,6 +164,7 @@ export function analysePass(model: Gpt2Model, tensors: ReadonlyMap<string, Tenso
   );
   const top = lens.topIds.length / points.length;
   out.set(analysisTensor.lensTargetProbs, { shape: [points.length, targets.length], data: lens.targetProbs });
+  out.set(analysisTensor.lensTargetRanks, { shape: [points.length, targets.length], data: lens.targetRanks });
   out.set(analysisTensor.lensTopIds, { shape: [points.length, top], data: lens.topIds });
   out.set(analysisTensor.lensTopProbs, { shape: [points.length, top], data: lens.topProbs });
 

@@ -96,14 +96,14 @@ describe('vectorview-trace on the fixture checkpoint', () => {
     const T = tensors.get(analysisTensor.targets)!.shape[0]!;
     expect([10, 11]).toContain(T);
     wanted.set(analysisTensor.targets, [T]).set(analysisTensor.directLogit, [15, T]);
-    wanted.set(analysisTensor.lensTargetProbs, [5, T]).set(analysisTensor.lensTopIds, [5, 5]).set(analysisTensor.lensTopProbs, [5, 5]);
+    wanted.set(analysisTensor.lensTargetProbs, [5, T]).set(analysisTensor.lensTargetRanks, [5, T]).set(analysisTensor.lensTopIds, [5, 5]).set(analysisTensor.lensTopProbs, [5, 5]);
     for (const role of HEAD_ROLES) wanted.set(analysisTensor.headScores(role), [2, 4]);
     wanted.set(analysisTensor.inductionProbe, [2, 4]).set(analysisTensor.circuitQk, [5, 5]).set(analysisTensor.circuitOv, [5, 5]);
     expect([...tensors.keys()].sort()).toEqual([...wanted.keys()].sort());
     for (const [name, shape] of wanted) expect(tensors.get(name)!.shape, name).toEqual(shape);
     expect(tensors.get('tokens')!.data).toBeInstanceOf(Int32Array);
     expect(Array.from(tensors.get('tokens')!.data)).toEqual(PROMPT);
-    const ints = new Set(['tokens', analysisTensor.targets, analysisTensor.lensTopIds]);
+    const ints = new Set(['tokens', analysisTensor.targets, analysisTensor.lensTargetRanks, analysisTensor.lensTopIds]);
     for (const [name, t] of tensors) expect(t.data, name).toBeInstanceOf(ints.has(name) ? Int32Array : Float32Array);
     // The values are HF's, not just the shapes.
     const logits = expected.expected.get('logits')!;

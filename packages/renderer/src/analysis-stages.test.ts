@@ -1,5 +1,5 @@
 /** The stages that draw the trace's analysis section: every printed number is read back and compared with the trace. */
-import { attributionSentence, focusSentence, HEAD_ROLE_WORDS, headRoleSentence, inductionProbeSentence, logitDifferenceSentence, logitLensSentence, ovSentence, qkSentence, signed } from '@vectorview/content';
+import { attributionSentence, focusSentence, HEAD_ROLE_WORDS, headRoleSentence, inductionProbeSentence, logitDifferenceSentence, logitLensSentence, ovSentence, probability, qkSentence, signed } from '@vectorview/content';
 import { createTrace, decodeNextToken, DEFAULT_DECODE, HEAD_ROLES, normalizeConfig, uniformProbeScore, uniformRoleScore, type Tensor, type Trace } from '@vectorview/trace';
 import type { Element } from '@xmldom/xmldom';
 import { beforeAll, describe, expect, test } from 'vitest';
@@ -8,7 +8,6 @@ import { fmtProb } from './marks/attention.js';
 import { ATTRIBUTION_BARS } from './stages/attribution.js';
 import { fmtCircuit } from './stages/circuit.js';
 import { headRolesStage } from './stages/head-roles.js';
-import { fmtLensProb, lensRank } from './stages/logit-lens.js';
 import { ovCircuitStage } from './stages/ov-circuit.js';
 import { qkCircuitStage } from './stages/qk-circuit.js';
 import { fixtureTrace, syntheticTrace, tokenInfo, tokenText } from './test-support/fixture-trace.js';
@@ -117,12 +116,11 @@ describe('stage-logit-lens', () => {
     expect(rows.map((r) => r.getAttribute('data-point'))).toEqual([...lens.points]);
     rows.forEach((row, p) => {
       const prob = within(row, (e) => e.getAttribute('class') === 'lens-prob')[0]!;
-      expect(textOf(prob)).toBe(fmtLensProb(lens.targetProbs[p * lens.targets.length + t]!));
-      const rank = lensRank(lens, p, decoded);
-      expect(textOf(within(row, (e) => e.getAttribute('class') === 'lens-rank')[0]!)).toBe(rank === undefined ? `> ${lens.top}` : String(rank));
+      expect(textOf(prob)).toBe(probability(lens.targetProbs[p * lens.targets.length + t]!));
+      expect(textOf(within(row, (e) => e.getAttribute('class') === 'lens-rank')[0]!)).toBe(lens.targetRanks[p * lens.targets.length + t]!.toLocaleString('en-US'));
       const tops = within(row, (e) => e.getAttribute('class') === 'lens-top');
       expect(tops.map((e) => Number(e.getAttribute('data-token-id')))).toEqual(Array.from(lens.topIds.subarray(p * lens.top, (p + 1) * lens.top)));
-      expect(tops.map(textOf)).toEqual(Array.from(lens.topProbs.subarray(p * lens.top, (p + 1) * lens.top), fmtLensProb));
+      expect(tops.map(textOf)).toEqual(Array.from(lens.topProbs.subarray(p * lens.top, (p + 1) * lens.top), (v) => probability(v)));
     });
     expect(squash(textOf(stageGroup(poster, 'stage-logit-lens')))).toContain(squash(logitLensSentence(lens, decoded, label)));
   });

@@ -152,6 +152,8 @@ describe('direct logit attribution and the logit lens', () => {
     targets.forEach((t, k) => expect(lens.targetProbs[targets.length + k]).toBeCloseTo(probs[t]!, 6));
     expect(Array.from(lens.topIds.subarray(3))).toEqual(topIndices(probs, 3));
     expect(lens.topProbs[3]).toBeCloseTo(Math.max(...probs), 6);
+    const order = topIndices(probs, vocab);
+    targets.forEach((t, k) => expect(lens.targetRanks[targets.length + k]).toBe(order.indexOf(t) + 1));
   });
 });
 
@@ -169,6 +171,7 @@ describe('the analysis section in a trace file', () => {
     [analysisTensor.targets, { shape: [3], data: targets }],
     [analysisTensor.directLogit, { shape: [labels.length, 3], data: directLogit }],
     [analysisTensor.lensTargetProbs, { shape: [points.length, 3], data: wave(points.length * 3, 2).map(Math.abs) }],
+    [analysisTensor.lensTargetRanks, { shape: [points.length, 3], data: Int32Array.from({ length: points.length * 3 }, (_, i) => i + 1) }],
     [analysisTensor.lensTopIds, { shape: [points.length, 5], data: Int32Array.from({ length: points.length * 5 }, (_, i) => i % 12) }],
     [analysisTensor.lensTopProbs, { shape: [points.length, 5], data: wave(points.length * 5, 3).map(Math.abs) }],
     ...HEAD_ROLES.map((role, k): [string, Tensor] => [analysisTensor.headScores(role), { shape: [1, 2], data: wave(2, k) }]),
@@ -214,6 +217,11 @@ describe('the analysis section in a trace file', () => {
   it('reads a trace without analyses as having none', () => {
     const trace = createTrace({ config: tiny, tokens, tensors: new Map() });
     expect(trace.analysis).toEqual({ metadata: {} });
+  });
+
+  it('rejects metadata whose component list is not a list of names', () => {
+    const broken = { ...metadata, attribution: { components: 'embed' } } as unknown as AnalysisMetadata;
+    expect(() => createTrace({ config: tiny, tokens, tensors, analysis: broken })).toThrow(/metadata attribution\.components is not a list of names/);
   });
 
   it('rejects an analysis tensor whose shape disagrees with its metadata, in one line', () => {

@@ -20,6 +20,7 @@ export const analysisTensor = {
   targets: 'attribution.targets',
   directLogit: 'attribution.direct_logit',
   lensTargetProbs: 'logit_lens.target_probs',
+  lensTargetRanks: 'logit_lens.target_ranks',
   lensTopIds: 'logit_lens.top_ids',
   lensTopProbs: 'logit_lens.top_probs',
   headScores: (role: HeadRole) => `heads.${role}`,
@@ -156,6 +157,8 @@ export function layerNormVector(x: ArrayLike<number>, gamma: ArrayLike<number>, 
 export interface LogitLensResult {
   /** [points, targets] */
   readonly targetProbs: Float32Array;
+  /** [points, targets]: 1 + the number of tokens more probable than the target (1 = it leads). */
+  readonly targetRanks: Int32Array;
   /** [points, top] */
   readonly topIds: Int32Array;
   readonly topProbs: Float32Array;
@@ -179,17 +182,24 @@ export function logitLens(
   const vocab = logits.length / points.length;
   const k = Math.min(top, vocab);
   const targetProbs = new Float32Array(points.length * targets.length);
+  const targetRanks = new Int32Array(points.length * targets.length);
   const topIds = new Int32Array(points.length * k);
   const topProbs = new Float32Array(points.length * k);
   for (let p = 0; p < points.length; p++) {
     const probs = softmax(logits.subarray(p * vocab, (p + 1) * vocab));
-    for (let t = 0; t < targets.length; t++) targetProbs[p * targets.length + t] = probs[targets[t]!]!;
+    for (let t = 0; t < targets.length; t++) {
+      const prob = probs[targets[t]!]!;
+      let above = 0;
+      for (let v = 0; v < vocab; v++) if (probs[v]! > prob) above++;
+      targetProbs[p * targets.length + t] = prob;
+      targetRanks[p * targets.length + t] = above + 1;
+    }
     topIndices(probs, k).forEach((id, r) => {
       topIds[p * k + r] = id;
       topProbs[p * k + r] = probs[id]!;
     });
   }
-  return { targetProbs, topIds, topProbs };
+  return { targetProbs, targetRanks, topIds, topProbs };
 }
 
 /**
@@ -324,6 +334,8 @@ export interface LogitLensView {
   readonly targets: Int32Array;
   /** [points, targets] */
   readonly targetProbs: Float32Array;
+  /** [points, targets]: 1 = the most probable token at that point. */
+  readonly targetRanks: Int32Array;
   /** [points, top] */
   readonly topIds: Int32Array;
   readonly topProbs: Float32Array;
@@ -385,6 +397,12 @@ function shaped(tensors: ReadonlyMap<string, Tensor>, name: string, shape: reado
 export function readAnalysis(tensors: ReadonlyMap<string, Tensor>, metadata: AnalysisMetadata, config: ModelConfig, nTokens: number): TraceAnalysis {
   const { n_layer, n_head } = config;
   const out: { -readonly [K in keyof TraceAnalysis]: TraceAnalysis[K] } = { metadata };
+  // Metadata comes from JSON in a file: check the lists before their lengths are trusted.
+  const labels = (list: unknown, key: string) => {
+    if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) throw new AnalysisError(`metadata ${key} is not a list of names`);
+  };
+  if (metadata.attribution) labels(metadata.attribution.components, 'attribution.components');
+  if (metadata.logit_lens) labels(metadata.logit_lens.points, 'logit_lens.points');
   const targetsTensor = tensors.get(analysisTensor.targets);
   if (metadata.attribution && targetsTensor) {
     const targets = shaped(tensors, analysisTensor.targets, [targetsTensor.shape[0] ?? 0], 'int') as Int32Array;
@@ -400,6 +418,7 @@ export function readAnalysis(tensors: ReadonlyMap<string, Tensor>, metadata: Ana
         targets,
         top,
         targetProbs: shaped(tensors, analysisTensor.lensTargetProbs, [points.length, targets.length], 'float') as Float32Array,
+        targetRanks: shaped(tensors, analysisTensor.lensTargetRanks, [points.length, targets.length], 'int') as Int32Array,
         topIds: shaped(tensors, analysisTensor.lensTopIds, [points.length, top], 'int') as Int32Array,
         topProbs: shaped(tensors, analysisTensor.lensTopProbs, [points.length, top], 'float') as Float32Array,
       };

@@ -54,19 +54,24 @@ export function syntheticAnalysis(config: ModelConfig, tokens: readonly TokenInf
   const P = points.length;
   const k = Math.min(LENS_TOP, V);
   const targetProbs = new Float32Array(P * T);
+  const targetRanks = new Int32Array(P * T);
   const topIds = new Int32Array(P * k);
   const topProbs = new Float32Array(P * k);
   for (let p = 0; p < P; p++) {
     // Each point blends from noise toward the final logits; the last point is the model's own distribution.
     const w = P > 1 ? p / (P - 1) : 1;
     const probs = softmax(Float32Array.from(logits, (v) => v * w + (w < 1 ? normal() * 2 * (1 - w) : 0)));
-    targets.forEach((id, t) => (targetProbs[p * T + t] = probs[id]!));
+    targets.forEach((id, t) => {
+      targetProbs[p * T + t] = probs[id]!;
+      targetRanks[p * T + t] = 1 + probs.filter((q) => q > probs[id]!).length;
+    });
     topIndices(probs, k).forEach((id, r) => {
       topIds[p * k + r] = id;
       topProbs[p * k + r] = probs[id]!;
     });
   }
   out.set(analysisTensor.lensTargetProbs, { shape: [P, T], data: targetProbs });
+  out.set(analysisTensor.lensTargetRanks, { shape: [P, T], data: targetRanks });
   out.set(analysisTensor.lensTopIds, { shape: [P, k], data: topIds });
   out.set(analysisTensor.lensTopProbs, { shape: [P, k], data: topProbs });
 

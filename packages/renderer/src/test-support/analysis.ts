@@ -88,7 +88,9 @@ export function syntheticAnalysis(config: ModelConfig, tokens: readonly TokenInf
   const probe = Float32Array.from({ length: config.n_layer * config.n_head }, () => uniform() * 0.6);
   out.set(analysisTensor.inductionProbe, { shape: [config.n_layer, config.n_head], data: probe });
 
-  const focus = chooseFocusHead({ components, directLogit, targets }, decoded, config);
+  // A trace that records only some layers has its circuits in one of them, as if asked for (--layer).
+  const recorded = patterns.findIndex((t) => t !== undefined);
+  const focus = chooseFocusHead({ components, directLogit, targets }, decoded, config, patterns.every((t) => t !== undefined) ? {} : { layer: recorded });
   const n = ids.length;
   out.set(analysisTensor.circuitQk, { shape: [n, n], data: Float32Array.from({ length: n * n }, () => normal() * 2) });
   out.set(analysisTensor.circuitOv, { shape: [n, n], data: Float32Array.from({ length: n * n }, () => normal()) });

@@ -31,3 +31,12 @@ it('draws a stage registered once as its own slide stack, titled from the stage'
   expect(extra.slides[0]!.title).toBe('Extra test stage');
   expect(extra.slides[0]!.html).toContain('signed-bar');
 }, 120_000);
+
+it('gives each analysis stage (attribution, logit lens, head roles) its slide stack, with the analysis drawn', async () => {
+  const poster = await renderPoster(trace);
+  const stacks = buildSlides(trace, poster, { head: 0, layer: 0, componentsDrawn: 128 });
+  const html = (id: string) => stacks.find((s) => s.id === id)!.slides.map((s) => s.html).join('');
+  expect(html('stage-attribution')).toContain('attribution-sum');
+  expect(html('stage-logit-lens')).toContain('lens-row');
+  expect(html('stage-head-roles')).toContain('grid-head-roles');
+}, 120_000);

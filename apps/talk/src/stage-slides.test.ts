@@ -24,7 +24,7 @@ beforeAll(async () => {
 it('draws a stage registered once as its own slide stack, titled from the stage', async () => {
   const stages = [...STAGES.slice(0, -2), extraStage, ...STAGES.slice(-2)];
   const poster = await renderPoster(trace, { stages });
-  const stacks = buildSlides(trace, poster, { head: 0, layer: 0, componentsDrawn: 128 });
+  const stacks = buildSlides(trace, poster, { ...poster.drawn, componentsDrawn: 128 });
   expect(stacks.map((s) => s.id)).toEqual([...stages.map((s) => s.id), 'closing']);
   const extra = stacks.find((s) => s.id === 'stage-extra-test')!;
   expect(extra.slides.length).toBeGreaterThan(0);
@@ -34,7 +34,7 @@ it('draws a stage registered once as its own slide stack, titled from the stage'
 
 it('gives each analysis stage (attribution, logit lens, head roles) its slide stack, with the analysis drawn', async () => {
   const poster = await renderPoster(trace);
-  const stacks = buildSlides(trace, poster, { head: 0, layer: 0, componentsDrawn: 128 });
+  const stacks = buildSlides(trace, poster, { ...poster.drawn, componentsDrawn: 128 });
   const html = (id: string) => stacks.find((s) => s.id === id)!.slides.map((s) => s.html).join('');
   expect(html('stage-attribution')).toContain('attribution-sum');
   expect(html('stage-logit-lens')).toContain('lens-row');

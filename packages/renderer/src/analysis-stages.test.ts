@@ -7,6 +7,7 @@ import { renderPoster, type Poster } from './index.js';
 import { fmtProb } from './marks/attention.js';
 import { ATTRIBUTION_BARS } from './stages/attribution.js';
 import { fmtCircuit } from './stages/circuit.js';
+import { attentionHeadStage } from './stages/attention-head.js';
 import { headRolesStage } from './stages/head-roles.js';
 import { ovCircuitStage } from './stages/ov-circuit.js';
 import { qkCircuitStage } from './stages/qk-circuit.js';
@@ -202,6 +203,15 @@ describe('the QK and OV circuit stages', () => {
 });
 
 describe('stage-attention-head', () => {
+  test("opens the analysis's head unless the options ask for another, and returns which", async () => {
+    const c = trace.analysis.circuits!;
+    expect(poster.drawn).toEqual({ layer: c.layer, head: c.head });
+    const other = (c.head + 1) % trace.config.n_head;
+    const asked = await renderPoster(trace, { stages: [attentionHeadStage], head: other, tokenText });
+    expect(asked.drawn).toEqual({ layer: c.layer, head: other });
+    expect(squash(textOf(stageGroup(asked, 'stage-attention-head')))).toContain(squash(`L${c.layer}H${other} is drawn in full because the poster's options ask for it (the trace's analysis chose L${c.layer}H${c.head}).`));
+  }, 60000);
+
   test('says why this head was opened, from the analysis', () => {
     const c = trace.analysis.circuits!;
     expect(squash(textOf(stageGroup(poster, 'stage-attention-head')))).toContain(squash(focusSentence(c, trace.analysis.attribution!, decodedId(), label)));

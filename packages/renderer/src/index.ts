@@ -84,6 +84,8 @@ export interface Poster {
   physicalWidth: string;
   physicalHeight: string;
   stages: StageBox[];
+  /** The layer and head drawn in full: the options', else the analysis's choice (what the talk's slides follow). */
+  drawn: { layer: number; head: number };
 }
 
 /** The poster's stages in reading order: the registry's ids, which are also the annotation content's. */
@@ -182,7 +184,7 @@ export async function renderPoster(trace: Trace, options: PosterOptions = {}): P
     `<rect width="${n(page.width)}" height="${n(page.height)}" fill="#eef1f4"/>` +
     body +
     `</svg>`;
-  return { svg, width: round3(page.width), height: round3(page.height), physicalWidth: physicalWidth!, physicalHeight: physicalHeight!, stages };
+  return { svg, width: round3(page.width), height: round3(page.height), physicalWidth: physicalWidth!, physicalHeight: physicalHeight!, stages, drawn: { layer: opts.layer, head: opts.head } };
 }
 
 const round3 = (v: number) => Math.round(v * 1000) / 1000;

@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { renderPoster, type Poster } from './index.js';
 import { stepColor, STEPS } from './scale.js';
 import { layerRanges } from './stages/layers.js';
+import { recoverGammaBeta } from './stages/layernorm.js';
 import { fixtureTrace, tokenText } from './test-support/fixture-trace.js';
 import { all, parseSvg, textOf } from './test-support/xml.js';
 
@@ -103,5 +104,44 @@ describe('the elided layers', () => {
     const layer1 = await renderPoster(fixture, { size: 'web', tokenText, layer: 1 });
     const text = flat(stageText(layer1, 'stage-layers'));
     expect(text).toContain('1 more layer (0) elided');
+  });
+});
+
+describe('LayerNorm γ and β', () => {
+  /** The fixture (which holds only x̂, as TransformerLens writes it) with an ln1 output made from known γ and β. */
+  function withLnOut(): { trace: Trace; gamma: Float32Array; beta: Float32Array } {
+    const t = fixture.tensors.get('blocks.0.ln1.hook_normalized')!;
+    const d = t.shape[t.shape.length - 1]!;
+    const gamma = Float32Array.from({ length: d }, (_, i) => 0.5 + (i % 7) / 7);
+    const beta = Float32Array.from({ length: d }, (_, i) => ((i % 5) - 2) / 10);
+    const data = Float32Array.from(t.data as Float32Array, (x, j) => gamma[j % d]! * x + beta[j % d]!);
+    const tensors = new Map(fixture.tensors);
+    tensors.set('blocks.0.ln1.hook_out', { shape: t.shape, data });
+    return { trace: createTrace({ config: fixture.config, tokens: fixture.tokens, tensors, prompt: fixture.prompt, engine: fixture.engine, created: fixture.created }), gamma, beta };
+  }
+  const rowsOf = (trace: Trace, name: string) => trace.tokens.map((_, p) => {
+    const t = trace.tensors.get(name)!;
+    const w = t.shape[t.shape.length - 1]!;
+    return (t.data as Float32Array).subarray(p * w, (p + 1) * w);
+  });
+
+  test('are recovered from the trace: the γ and β that made its output', () => {
+    const { trace, gamma, beta } = withLnOut();
+    const normed = rowsOf(trace, 'blocks.0.ln1.hook_normalized');
+    const out = rowsOf(trace, 'blocks.0.ln1.hook_out');
+    const got = recoverGammaBeta(normed, out, gamma.length)!;
+    for (let i = 0; i < gamma.length; i++) {
+      expect(got.gamma[i]).toBeCloseTo(gamma[i]!, 3);
+      expect(got.beta[i]).toBeCloseTo(beta[i]!, 3);
+    }
+    expect(recoverGammaBeta(normed.slice(0, 1), out.slice(0, 1), gamma.length)).toBeUndefined();
+  });
+
+  test('are drawn with their values and their printed range', async () => {
+    const lnPoster = await renderPoster(withLnOut().trace, { size: 'web', tokenText });
+    const doc = parseSvg(lnPoster.svg);
+    expect(all(doc, (e) => e.getAttribute('id') === 'param-ln1-gamma-L0')).toHaveLength(1);
+    expect(all(doc, (e) => e.getAttribute('id') === 'param-ln1-beta-L0')).toHaveLength(1);
+    expect(flat(stageText(lnPoster, 'stage-layernorm'))).toContain('γ 0.5 … 1.4, β −0.2 … 0.2');
   });
 });

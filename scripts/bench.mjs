@@ -3,7 +3,7 @@
  * Speed and memory targets, measured (never asserted by timed tests), with ratios to anchors
  * measured in the same run. Sections: `cold` (the trace CLI on a GPT-2-shaped checkpoint on disk
  * against a numpy float32 pass over the same file), `warm` (vector-wise against batched), `poster`,
- * `talk`, `xl` (random:gpt2-xl). `--only cold,warm` runs some; `--tokens 16,512` chooses the cold
+ * `talk`, `xl` (random:gpt2-xl), `poster-lengths` (renderPoster at 16, 300, 1,024 tokens; `--lengths`). `--only cold,warm` runs some; `--tokens 16,512` chooses the cold
  * lengths; `--quick` is 16 tokens only and no xl. Each section prints its targets with pass/fail.
  */
 import { spawnSync } from 'node:child_process';
@@ -16,7 +16,7 @@ import { Gpt2Model, gpt2Config, randomWeights } from '@vectorview/engine';
 import { initNodeBackend } from '@vectorview/engine/node';
 import { writeSafetensorsFile } from '@vectorview/trace/node';
 
-const { values } = parseArgs({ options: { only: { type: 'string' }, tokens: { type: 'string' }, quick: { type: 'boolean' }, repeats: { type: 'string', default: '3' } } });
+const { values } = parseArgs({ options: { only: { type: 'string' }, tokens: { type: 'string' }, quick: { type: 'boolean' }, repeats: { type: 'string', default: '3' }, lengths: { type: 'string' } } });
 const repeats = Number(values.repeats);
 const sections = values.only ? values.only.split(',') : values.quick ? ['cold', 'warm', 'poster'] : ['cold', 'warm', 'poster', 'talk', 'xl'];
 const coldTokens = values.tokens ? values.tokens.split(',').map(Number) : values.quick ? [16] : [16, 256, 512, 1024];
@@ -245,7 +245,48 @@ async function bestAsync(fn) {
   return min;
 }
 
-const run = { cold, warm, poster, talk, xl };
+// ---- poster-lengths (renderer scaling; kept apart from the engine sections above) ----
+/**
+ * renderPoster's time, heap growth and SVG size on GPT-2-shaped traces of 16, 300 and 1,024 tokens
+ * (`--lengths` to change them), and what createTrace and readTrace (encode + decode) cost at the
+ * longest length against the forward pass that produced the trace (target: under 1 %).
+ */
+async function posterLengths() {
+  const { traceModel } = await import('@vectorview/engine/node');
+  const { renderPoster } = await import('@vectorview/renderer');
+  const { createTrace, decodeTrace, encodeTrace } = await import('@vectorview/trace');
+  const lengths = (values.lengths ?? '16,300,1024').split(',').map(Number);
+  console.log('\n## poster lengths: random:gpt2 (batched forward), A0');
+  console.log('| tokens | forward | renderPoster | heap growth | SVG |');
+  console.log('|---|---|---|---|---|');
+  let last;
+  for (const n of lengths) {
+    const tokens = Array.from({ length: n }, (_, i) => (i * 7919) % 50000);
+    const trace = await traceModel('random:gpt2', { tokens, mode: 'batched' });
+    // The engine times its own forward pass (the load of the random weights is not part of it).
+    const forwardMs = trace.engine.timings?.forward_ms ?? NaN;
+    globalThis.gc?.();
+    const heap = process.memoryUsage().heapUsed;
+    const t = performance.now();
+    const poster = await renderPoster(trace, { size: 'A0' });
+    const renderMs = performance.now() - t;
+    const grown = process.memoryUsage().heapUsed - heap;
+    console.log(`| ${n} | ${ms(forwardMs)} | ${ms(renderMs)} | ${mib(Math.max(0, grown))} | ${(poster.svg.length / 1e6).toFixed(2)} MB |`);
+    last = { n, trace, forwardMs };
+  }
+  if (!last) return;
+  const { trace, forwardMs, n } = last;
+  const createMs = await bestAsync(async () => createTrace({ config: trace.config, tokens: trace.tokens, tensors: trace.tensors, prompt: trace.prompt }));
+  const bytes = encodeTrace(trace);
+  const encodeMs = await bestAsync(async () => encodeTrace(trace));
+  const decodeMs = await bestAsync(async () => decodeTrace(bytes));
+  const share = (v) => `${((100 * v) / forwardMs).toFixed(2)} % of the forward pass`;
+  console.log(`at ${n} tokens: createTrace ${ms(createMs)} (${share(createMs)}); encodeTrace ${ms(encodeMs)}, decodeTrace ${ms(decodeMs)} (${share(encodeMs + decodeMs)}); target < 1 %; peak RSS ${mib(process.resourceUsage().maxRSS * 1024)}`);
+}
+if (!values.only && !values.quick) sections.push('poster-lengths');
+// ---- end poster-lengths ----
+
+const run = { cold, warm, poster, talk, xl, 'poster-lengths': posterLengths };
 const unknown = sections.filter((name) => !(name in run));
 if (unknown.length > 0) throw new Error(`unknown section ${unknown.join(', ')}: sections are ${Object.keys(run).join(', ')}`);
 for (const name of sections) await run[name]();

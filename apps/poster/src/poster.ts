@@ -43,7 +43,8 @@ export function posterToPng(poster: Poster, dpi: number): { png: Uint8Array; wid
   const pixels = Math.round(widthInches(poster) * dpi);
   const rendered = new Resvg(poster.svg, {
     fitTo: { mode: 'width', value: pixels },
-    font: { fontFiles: fontFiles(), loadSystemFonts: false, defaultFontFamily: 'Inter' },
+    // Inter first; the system's fonts only for characters Inter lacks (Chinese, emoji): see docs/dependencies.md.
+    font: { fontFiles: fontFiles(), loadSystemFonts: true, defaultFontFamily: 'Inter' },
     background: 'white',
   }).render();
   return { png: rendered.asPng(), width: rendered.width, height: rendered.height };

@@ -4,10 +4,10 @@
  * and pruned to the elements in view), with `data-step` groups as fragments, vectors carried between
  * stages by auto-animate, and speaker notes from @vectorview/content.
  */
-import { fillTemplate, SOURCES, stageContent, STAGE_IDS, type StageId } from '@vectorview/content';
+import { SOURCES } from '@vectorview/content';
 import { tokenizerForVocabulary } from '@vectorview/engine/node';
 import { frameStage, groupAt, templateValues, type Poster, type StageBox } from '@vectorview/renderer';
-import { DEFAULT_DECODE, filterLogits, softmax, type DecodeRecord, type Trace } from '@vectorview/trace';
+import { DEFAULT_DECODE, filterLogits, hook, softmax, type DecodeRecord, type Trace } from '@vectorview/trace';
 import { bands, pruneLeaves, scanSvg, type Band, type Box, type Leaf, type Scan } from './geometry.js';
 import { escapeHtml, inlineMarkdown, markdownToHtml } from './text.js';
 
@@ -53,6 +53,9 @@ interface StageDrawing {
   /** The stage's <g id="stage-…"> with poster coordinates. */
   readonly group: string;
   readonly scan: Scan;
+  /** Where the renderer put the stage's elements with ids and its step groups (its returned structure). */
+  readonly elements: ReadonlyMap<string, Box>;
+  readonly steps: ReadonlyMap<number, Box>;
   readonly bands: readonly Band[];
   /** How many leading bands are the stage's header (category, title, summary). */
   readonly headerBands: number;
@@ -74,7 +77,10 @@ function stageDrawing(poster: Poster, id: string): StageDrawing {
   if (headerBands === all.length || headerBands === 0) headerBands = Math.min(1, all.length);
   const family = /font-family="([^"]*)"/.exec(framed.slice(0, framed.indexOf('>')))?.[1] ?? 'Inter, sans-serif';
   const fill = /\sfill="([^"]*)"/.exec(framed.slice(0, framed.indexOf('>')))?.[1] ?? '#1f2328';
-  return { id, box, group, scan, bands: all, headerBands, rootAttrs: ` font-family="${family}" fill="${fill}"` };
+  const edges = (b: { x: number; y: number; width: number; height: number }): Box => ({ x0: b.x, y0: b.y, x1: b.x + b.width, y1: b.y + b.height });
+  const elements = new Map(box.elements.map((e) => [e.id, edges(e.box)] as const));
+  const steps = new Map(box.steps.map((s) => [s.step, edges(s.box)] as const));
+  return { id, box, group, scan, elements, steps, bands: all, headerBands, rootAttrs: ` font-family="${family}" fill="${fill}"` };
 }
 
 /** A part of a stage shown on a slide: a rectangle in poster units and the elements drawn in it. */
@@ -144,7 +150,7 @@ function renderCrop(d: StageDrawing, crop: Crop, scale: number, carries: readonl
   const overlays: string[] = [];
   const carried: string[] = [];
   for (const carry of carries) {
-    const vb = d.scan.ids.get(carry.ref);
+    const vb = d.elements.get(carry.ref);
     if (!vb || vb.x0 < b.x0 || vb.x1 > b.x1 || vb.y0 < b.y0 || vb.y1 > b.y1) continue;
     const at = d.group.search(new RegExp(`<g id="${carry.ref}"[\\s>]`));
     if (at < 0) continue;
@@ -238,9 +244,9 @@ function packStage(d: StageDrawing): Crop[][] {
   return slides.map((list, i) => cropsOf(list, i === 0));
 }
 
-function notesFor(id: StageId, values: Record<string, string | number>, extra = ''): string {
-  const content = stageContent(id);
-  return `${extra ? `<p><strong>${escapeHtml(extra)}</strong></p>\n` : ''}${markdownToHtml(fillTemplate(content.notes, values))}`;
+/** A stage's speaker notes (from the poster's filled annotation), after an optional bold lead. */
+function notesFor(stage: StageBox, extra = ''): string {
+  return `${extra ? `<p><strong>${escapeHtml(extra)}</strong></p>\n` : ''}${markdownToHtml(stage.notes)}`;
 }
 
 function sectionHtml(parts: readonly string[], scaleNote = ''): string {
@@ -248,9 +254,9 @@ function sectionHtml(parts: readonly string[], scaleNote = ''): string {
 }
 
 /** The slides of one stage: its packed parts, then detail slides for some stages. */
-function stageSlides(trace: Trace, poster: Poster, id: StageId, opts: SlideOptions, values: Record<string, string | number>, carries: Map<string, Carry[]>): Slide[] {
+function stageSlides(trace: Trace, poster: Poster, id: string, opts: SlideOptions, carries: Map<string, Carry[]>): Slide[] {
   const d = stageDrawing(poster, id);
-  const title = fillTemplate(stageContent(id).title, values);
+  const title = d.box.title;
   const packed = packStage(d);
   const slides: Slide[] = [];
   packed.forEach((crops, i) => {
@@ -266,10 +272,10 @@ function stageSlides(trace: Trace, poster: Poster, id: StageId, opts: SlideOptio
     const attrs: Record<string, string> = { 'data-stage': id };
     if (carried.length) attrs['data-auto-animate'] = '';
     const part = packed.length > 1 ? ` — part ${i + 1} of ${packed.length}` : '';
-    slides.push({ html: sectionHtml(parts), notes: notesFor(id, values, i > 0 ? `${title}${part}` : ''), attrs, fragments, title: `${title}${part}` });
+    slides.push({ html: sectionHtml(parts), notes: notesFor(d.box, i > 0 ? `${title}${part}` : ''), attrs, fragments, title: `${title}${part}` });
   });
-  if (id === 'stage-attention') slides.push(...headSlides(trace, d, opts, values));
-  if (id === 'stage-decoding') slides.push(...filterSlides(trace, d, values));
+  if (id === 'stage-attention') slides.push(...headSlides(trace, d, opts));
+  if (id === 'stage-decoding') slides.push(...filterSlides(trace, d));
   return slides;
 }
 
@@ -286,15 +292,15 @@ function tokenName(trace: Trace, p: number): string {
 }
 
 /** One slide per head of the drawn layer: its pattern, enlarged, with what the last token reads. */
-function headSlides(trace: Trace, d: StageDrawing, opts: SlideOptions, values: Record<string, string | number>): Slide[] {
+function headSlides(trace: Trace, d: StageDrawing, opts: SlideOptions): Slide[] {
   const L = opts.layer;
-  const pattern = trace.tensors.get(`blocks.${L}.attn.hook_pattern`);
+  const pattern = trace.tensors.get(hook.block(L, 'attn.hook_pattern'));
   const n = trace.tokens.length;
   if (!pattern) return [];
   const header = headerCropOf(d);
   const slides: Slide[] = [];
   for (let h = 0; h < trace.config.n_head; h++) {
-    const tri = d.scan.ids.get(`pattern-L${L}-h${h}`);
+    const tri = d.elements.get(`pattern-L${L}-h${h}`);
     if (!tri) continue;
     const box: Box = { x0: tri.x0 - 1, y0: tri.y0 - 1, x1: tri.x1 + 1, y1: tri.y1 + 1 };
     const at = (q: number, k: number) => pattern.data[(h * n + q) * n + k]!;
@@ -343,7 +349,7 @@ function headSlides(trace: Trace, d: StageDrawing, opts: SlideOptions, values: R
       `</div>`;
     const html = sectionHtml([headerRendered?.html ?? '', `<div class="vv-row">${pattern_}${panel}</div>`]);
     const extra = `Head ${h} of layer ${L}: the last token puts ${fmtP(reads[0]!.w)} of its attention on “${tokenName(trace, reads[0]!.k)}” (position ${reads[0]!.k}).`;
-    slides.push({ html, notes: notesFor('stage-attention', values, extra), attrs: { 'data-stage': 'stage-attention', 'data-head': String(h) }, fragments: 0, title: `Attention pattern, layer ${L} head ${h}` });
+    slides.push({ html, notes: notesFor(d.box, extra), attrs: { 'data-stage': 'stage-attention', 'data-head': String(h) }, fragments: 0, title: `Attention pattern, layer ${L} head ${h}` });
   }
   return slides;
 }
@@ -358,7 +364,7 @@ interface FilterView {
 
 /** The decoding filters one at a time, with the real numbers of this pass. */
 function filterViews(trace: Trace): FilterView[] {
-  const logitsT = trace.tensors.get('logits');
+  const logitsT = trace.tensors.get(hook.logits);
   const decode: DecodeRecord | undefined = trace.decode;
   if (!logitsT || !decode) return [];
   const width = logitsT.shape[logitsT.shape.length - 1]!;
@@ -420,10 +426,10 @@ function filterViews(trace: Trace): FilterView[] {
   return views;
 }
 
-function filterSlides(trace: Trace, d: StageDrawing, values: Record<string, string | number>): Slide[] {
+function filterSlides(trace: Trace, d: StageDrawing): Slide[] {
   const views = filterViews(trace);
   const header = headerCropOf(d);
-  const pipeline = d.scan.steps;
+  const pipeline = d.steps;
   const slides: Slide[] = [];
   // The pipeline: the band holding the filter boxes (steps 1–5).
   const stepBoxes = [1, 2, 3, 4, 5].map((s) => pipeline.get(s)).filter((b): b is Box => b !== undefined);
@@ -440,7 +446,7 @@ function filterSlides(trace: Trace, d: StageDrawing, values: Record<string, stri
     const panel = `<div class="vv-panel vv-filter"><h3>${view.step}. ${escapeHtml(view.title)}</h3><p>${escapeHtml(view.lead)}</p>${table}<p class="vv-small vv-muted">The eight tokens with the largest logits at position ${trace.tokens.length - 1}.</p></div>`;
     slides.push({
       html: sectionHtml([...drawn, panel]),
-      notes: notesFor('stage-decoding', values, `Filter ${view.step}: ${view.title}. ${view.lead}`),
+      notes: notesFor(d.box, `Filter ${view.step}: ${view.title}. ${view.lead}`),
       attrs: { 'data-stage': 'stage-decoding', 'data-filter': String(view.step) },
       fragments: 0,
       title: `Decoding, ${view.title}`,
@@ -469,7 +475,7 @@ function closingSlide(trace: Trace, values: Record<string, string | number>): Sl
     const listed = decode.candidates.slice(0, 10).map((c, i) => ({ c, rank: i + 1 }));
     if (!listed.some((x) => x.c.id === chosen.id)) {
       // The sampled token may rank below the listed ones: give it its own row with its real rank.
-      const logitsT = trace.tensors.get('logits');
+      const logitsT = trace.tensors.get(hook.logits);
       let rank = decode.candidates.findIndex((c) => c.id === chosen.id) + 1;
       if (rank === 0 && logitsT) {
         const w = logitsT.shape[logitsT.shape.length - 1]!;
@@ -511,9 +517,8 @@ function closingSlide(trace: Trace, values: Record<string, string | number>): Sl
 export function buildSlides(trace: Trace, poster: Poster, opts: SlideOptions): SlideStack[] {
   const values = templateValues(trace, Math.min(trace.config.d_model, opts.componentsDrawn));
   const carries = carriesFor(trace, opts.layer);
-  const order = poster.stages.map((s) => s.id);
-  const ids = (STAGE_IDS as readonly string[]).filter((id) => order.includes(id)).sort((a, b) => order.indexOf(a) - order.indexOf(b)) as StageId[];
-  const stacks: SlideStack[] = ids.map((id) => ({ id, slides: stageSlides(trace, poster, id, opts, values, carries) }));
+  // The poster's stages, in its reading order: a stage registered with the renderer becomes a slide stack.
+  const stacks: SlideStack[] = poster.stages.map(({ id }) => ({ id, slides: stageSlides(trace, poster, id, opts, carries) }));
   stacks.push({ id: 'closing', slides: [closingSlide(trace, values)] });
   return stacks;
 }

@@ -67,8 +67,8 @@ export async function buildDeck(trace: Trace, options: { theme: string; singleFi
   if (options.layer !== undefined) posterOptions.layer = options.layer;
   const poster = await renderPoster(trace, posterOptions);
   const stacks = buildSlides(trace, poster, {
-    head: options.head ?? 0,
-    layer: options.layer ?? 0,
+    head: poster.drawn.head,
+    layer: poster.drawn.layer,
     componentsDrawn: COMPONENTS_DRAWN,
   });
   return deckHtml(trace, poster, stacks, { theme: options.theme, singleFile: options.singleFile });

@@ -3,6 +3,7 @@ import { parseStage } from './parse.js';
 import { sourceFor, type Source } from './sources.js';
 
 export { SOURCES, type Source } from './sources.js';
+export * from './sentences.js';
 export { PLACEHOLDERS, fillTemplate, placeholdersIn, type TemplateValues } from './template.js';
 
 /** The stages of the poster and the talk, in reading order. */
@@ -22,6 +23,9 @@ export const STAGE_IDS = Object.freeze([
   'stage-layers',
   'stage-unembed',
   'stage-decoding',
+  'stage-attribution',
+  'stage-logit-lens',
+  'stage-head-roles',
   'stage-legend',
   'stage-terminology',
 ] as const);

@@ -113,6 +113,26 @@ const list: readonly Source[] = [
     authors: 'Neel Nanda, Joseph Bloom, and contributors',
     year: 2022,
   },
+  {
+    key: 'transformerlens-docs',
+    title: 'TransformerLens documentation',
+    url: 'https://transformerlensorg.github.io/TransformerLens/',
+    authors: 'Neel Nanda, Joseph Bloom, and contributors',
+  },
+  {
+    key: 'logit-lens',
+    title: 'interpreting GPT: the logit lens',
+    url: 'https://www.lesswrong.com/posts/AcKRB8wDpdaN6v6ru/interpreting-gpt-the-logit-lens',
+    authors: 'nostalgebraist',
+    year: 2020,
+  },
+  {
+    key: 'induction-heads',
+    title: 'In-context Learning and Induction Heads',
+    url: 'https://transformer-circuits.pub/2022/in-context-learning-and-induction-heads/',
+    authors: 'Catherine Olsson, Nelson Elhage, Neel Nanda, et al. (Anthropic)',
+    year: 2022,
+  },
 ];
 
 /** Every cited work, by key. Frozen: the objects are shared by every `StageContent`. */

@@ -68,7 +68,8 @@ describe('PLACEHOLDERS', () => {
         'params_embedding_share',
         'params_mlp_share',
         'params_attention_share',
-        'd_drawn',
+        'components_drawn',
+        'n_merges',
       ].sort(),
     );
   });

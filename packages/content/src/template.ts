@@ -20,7 +20,8 @@ export const PLACEHOLDERS: readonly string[] = Object.freeze([
   'params_embedding_share', // params_embedding / params_total as a percentage string, e.g. "31%"
   'params_mlp_share', // all MLP weights and biases / params_total, e.g. "46%"
   'params_attention_share', // all attention weights and biases / params_total, e.g. "23%"
-  'd_drawn', // how many components of each d_model vector the poster draws
+  'components_drawn', // how many components of each d_model vector the poster draws, in words: "all 64" or "128 of 768"
+  'n_merges', // BPE merges the model's vocabulary holds: n_vocab − 256 byte tokens − 1 special token
 ]);
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;

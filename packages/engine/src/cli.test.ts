@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeSafetensors, decodeTrace, DEFAULT_DECODE, encodeSafetensors, type Tensor } from '@vectorview/trace';
+import { analysisTensor, decodeSafetensors, decodeTrace, DEFAULT_DECODE, encodeSafetensors, HEAD_ROLES, traceGraph, type Tensor } from '@vectorview/trace';
 import { FIXTURE_DIR, fixturePrompts, maxAbs, maxAbsDiff } from './test-support/fixture.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -101,11 +101,19 @@ describe('vectorview-trace on the fixture checkpoint', () => {
     wanted.set('decode.probs', [N_VOCAB]);
     // The only hooks TransformerLens lacks: each LayerNorm's output after γ and β.
     for (const ln of ['blocks.0.ln1', 'blocks.0.ln2', 'blocks.1.ln1', 'blocks.1.ln2', 'ln_final']) wanted.set(`${ln}.hook_out`, [5, 32]);
+    // And the analysis section: 10 targets (+ the decoded token when it is not among them), 15 components, 5 lens points.
+    const T = tensors.get(analysisTensor.targets)!.shape[0]!;
+    expect([10, 11]).toContain(T);
+    wanted.set(analysisTensor.targets, [T]).set(analysisTensor.directLogit, [15, T]);
+    wanted.set(analysisTensor.lensTargetProbs, [5, T]).set(analysisTensor.lensTargetRanks, [5, T]).set(analysisTensor.lensTopIds, [5, 5]).set(analysisTensor.lensTopProbs, [5, 5]);
+    for (const role of HEAD_ROLES) wanted.set(analysisTensor.headScores(role), [2, 4]);
+    wanted.set(analysisTensor.inductionProbe, [2, 4]).set(analysisTensor.circuitQk, [5, 5]).set(analysisTensor.circuitOv, [5, 5]);
     expect([...tensors.keys()].sort()).toEqual([...wanted.keys()].sort());
     for (const [name, shape] of wanted) expect(tensors.get(name)!.shape, name).toEqual(shape);
     expect(tensors.get('tokens')!.data).toBeInstanceOf(Int32Array);
     expect(Array.from(tensors.get('tokens')!.data)).toEqual(PROMPT);
-    for (const [name, t] of tensors) if (name !== 'tokens') expect(t.data, name).toBeInstanceOf(Float32Array);
+    const ints = new Set(['tokens', analysisTensor.targets, analysisTensor.lensTargetRanks, analysisTensor.lensTopIds]);
+    for (const [name, t] of tensors) expect(t.data, name).toBeInstanceOf(ints.has(name) ? Int32Array : Float32Array);
     // The values are HF's, not just the shapes.
     const logits = expected.expected.get('logits')!;
     expect(maxAbsDiff(tensors.get('logits')!.data, logits.data)).toBeLessThanOrEqual(1e-4 * (1 + maxAbs(logits.data)));
@@ -129,7 +137,7 @@ describe('vectorview-trace on the fixture checkpoint', () => {
     const trace = decodeTrace(bytes);
     expect(trace.decode!.chosen.id).toBe(decode.chosen.id);
     expect(trace.logitPositions).toEqual([0, 1, 2, 3, 4]);
-    expect(trace.graph.nodes.length).toBeGreaterThan(100);
+    expect(traceGraph(trace).nodes.length).toBeGreaterThan(100);
   });
 
   it('--json prints tokens, candidates, the chosen token and the timings', () => {

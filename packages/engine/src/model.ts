@@ -10,7 +10,7 @@
  * Both record every vector under its TransformerLens hook name.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ModelConfig, Tensor } from '@vectorview/trace';
+import { hook, type BlockHook, type HookName, type LnFinalHook, type ModelConfig, type Tensor } from '@vectorview/trace';
 import type { Gpt2Weights, LayerWeights } from './weights.js';
 
 export type ForwardMode = 'vectorwise' | 'batched';
@@ -19,6 +19,8 @@ export interface ForwardOptions {
   readonly mode?: ForwardMode;
   /** Which positions to unembed: the last (all a next-token prediction needs) or all of them. */
   readonly unembed?: 'last' | 'all';
+  /** Which hooks to record (default: all); the rest are computed but never read back from the backend. */
+  readonly record?: (hookName: string) => boolean;
 }
 
 export interface ForwardResult {
@@ -59,11 +61,15 @@ interface LayerOnDevice {
 const DEVICE_CACHE_BYTES = 1.2 * 2 ** 30;
 
 /** Records a hook: a backend tensor is copied out at once, a plain array (built outside the backend) is kept as is. */
-type Recorder = (name: string, tensor: tf.Tensor | Tensor) => void;
+type Recorder = (name: HookName, tensor: tf.Tensor | Tensor) => void;
+/** Records a hook of the current block, or of a LayerNorm (whose three hooks are spelt alike everywhere). */
+type BlockRecorder = (name: BlockHook, tensor: tf.Tensor | Tensor) => void;
+type LayerNormRecorder = (name: LnFinalHook, tensor: tf.Tensor | Tensor) => void;
 
 export class Gpt2Model {
   readonly config: ModelConfig;
-  private readonly weights: Gpt2Weights;
+  /** The plain-array weights, for analyses that read them directly (circuits, attribution). */
+  readonly weights: Gpt2Weights;
   private readonly cacheOnDevice: boolean;
   private readonly layerCache = new Map<number, LayerOnDevice>();
   /** W_E [n_vocab, d_model] (or an untied lm_head) on the backend, and its transpose W_U once a pass needs it. */
@@ -84,13 +90,24 @@ export class Gpt2Model {
 
   /** Runs the forward pass and records every vector. */
   forward(ids: readonly number[], options: ForwardOptions = {}): ForwardResult {
-    return this.run(ids, options.mode ?? 'vectorwise', options.unembed ?? 'last', true);
+    return this.run(ids, options.mode ?? 'vectorwise', options.unembed ?? 'last', options.record ?? (() => true));
   }
 
   /** Logits for every position by the batched path, recording nothing (for evaluation). */
   logits(ids: readonly number[]): Float32Array {
-    const { tensors } = this.run(ids, 'batched', 'all', false);
+    const { tensors } = this.run(ids, 'batched', 'all', () => false);
     return tensors.get('logits')!.data as Float32Array;
+  }
+
+  /** Rows [count, d_model], already through the final LayerNorm, times W_U: [count, n_vocab] logits (the logit lens). */
+  unembed(rows: Float32Array, count: number): Float32Array {
+    const unembedding = this.unembedding(true);
+    const product = tf.tidy(() => tf.matMul(tf.tensor2d(rows, [count, this.config.d_model]), unembedding.wU!));
+    // Read back outside tidy: tidy would walk a returned typed array element by element looking for tensors.
+    const logits = product.dataSync() as Float32Array;
+    product.dispose();
+    if (!this.cacheOnDevice) tf.dispose(Object.values(unembedding));
+    return logits;
   }
 
   dispose(): void {
@@ -102,12 +119,12 @@ export class Gpt2Model {
     this.lnFCache = undefined;
   }
 
-  private run(ids: readonly number[], mode: ForwardMode, unembed: 'last' | 'all', keepAll: boolean): ForwardResult {
+  private run(ids: readonly number[], mode: ForwardMode, unembed: 'last' | 'all', keep: (hookName: string) => boolean): ForwardResult {
     const { d_model: d, n_layer, n_vocab } = this.config;
     const n = ids.length;
     const tensors = new Map<string, Tensor>();
     const record: Recorder = (name, t) => {
-      if (!keepAll && name !== 'logits') return;
+      if (!keep(name) && name !== hook.logits) return;
       tensors.set(name, t instanceof tf.Tensor ? { shape: t.shape, data: t.dataSync() as Float32Array } : t);
     };
     // Embedding lookups are row copies: done on the plain arrays, so W_E never has to be uploaded for them.
@@ -117,16 +134,13 @@ export class Gpt2Model {
       embed.set(this.weights.wte.subarray(id * d, (id + 1) * d), p * d);
       posEmbed.set(this.weights.wpe.subarray(p * d, (p + 1) * d), p * d);
     });
-    if (keepAll) {
-      tensors.set('hook_embed', { shape: [n, d], data: embed });
-      tensors.set('hook_pos_embed', { shape: [n, d], data: posEmbed });
-    }
+    if (keep(hook.embed)) tensors.set(hook.embed, { shape: [n, d], data: embed });
+    if (keep(hook.posEmbed)) tensors.set(hook.posEmbed, { shape: [n, d], data: posEmbed });
     let resid = tf.tidy(() => tf.add(tf.tensor2d(embed, [n, d]), tf.tensor2d(posEmbed, [n, d])) as tf.Tensor2D);
     for (let l = 0; l < n_layer; l++) {
       const layer = this.layer(l, mode);
       const next = tf.tidy(() => {
-        const at = (name: string) => `blocks.${l}.${name}`;
-        const rec: Recorder = (name, t) => record(at(name), t);
+        const rec: BlockRecorder = (name, t) => record(hook.block(l, name), t);
         rec('hook_resid_pre', resid);
         const x1 = layerNorm(resid, layer.ln1, this.config.layer_norm_eps, (name, t) => rec(`ln1.${name}`, t));
         const attnOut = mode === 'vectorwise' ? attentionVectorwise(x1, layer, this.config, rec) : attentionBatched(x1, layer, this.config, rec);
@@ -153,11 +167,11 @@ export class Gpt2Model {
     const lnF = this.lnF();
     const unembedding = this.unembedding(unembed === 'all');
     tf.tidy(() => {
-      const normalized = layerNorm(resid, lnF, this.config.layer_norm_eps, (name, t) => record(`ln_final.${name}`, t));
+      const normalized = layerNorm(resid, lnF, this.config.layer_norm_eps, (name, t) => record(hook.lnFinal(name), t));
       // One row multiplies W_E as stored (a transposed operand, ~10× slower per row on wasm, but no
       // transposed copy to build and pack: seconds saved on a cold last-position pass); many rows use W_U.
       const logits = unembed === 'all' ? tf.matMul(normalized, unembedding.wU!) : tf.matMul(tf.slice(normalized, [n - 1, 0], [1, d]), unembedding.wE, false, true);
-      record('logits', logits);
+      record(hook.logits, logits);
     });
     if (!this.cacheOnDevice) tf.dispose(Object.values(unembedding));
     resid.dispose();
@@ -238,7 +252,7 @@ function disposeLayer(layer: LayerOnDevice): void {
 }
 
 /** Per position: subtract the mean, divide by √(variance + ε), then scale by γ and shift by β. */
-function layerNorm(x: tf.Tensor2D, [gamma, beta]: [tf.Tensor1D, tf.Tensor1D], eps: number, rec: Recorder): tf.Tensor2D {
+function layerNorm(x: tf.Tensor2D, [gamma, beta]: [tf.Tensor1D, tf.Tensor1D], eps: number, rec: LayerNormRecorder): tf.Tensor2D {
   const centred = tf.sub(x, tf.mean(x, -1, true));
   const scale = tf.sqrt(tf.add(tf.mean(tf.square(centred), -1, true), eps));
   rec('hook_scale', scale);
@@ -258,7 +272,7 @@ function geluNew(x: tf.Tensor): tf.Tensor {
 /** Query positions are grouped in blocks of up to this many (a power of two) for the score ops. */
 const QUERY_BLOCK = 32;
 
-function attentionVectorwise(x: tf.Tensor2D, layer: LayerOnDevice, config: ModelConfig, rec: Recorder): tf.Tensor2D {
+function attentionVectorwise(x: tf.Tensor2D, layer: LayerOnDevice, config: ModelConfig, rec: BlockRecorder): tf.Tensor2D {
   const { n_head: H, d_head: dh } = config;
   const n = x.shape[0];
   const heads = layer.heads!;
@@ -376,7 +390,7 @@ function headOutputs(Z: tf.Tensor3D, layer: LayerOnDevice): tf.Tensor2D[] {
   return layer.wo.map((wo, i) => tf.matMul(zs[i]!, wo));
 }
 
-function attentionBatched(x: tf.Tensor2D, layer: LayerOnDevice, config: ModelConfig, rec: Recorder): tf.Tensor2D {
+function attentionBatched(x: tf.Tensor2D, layer: LayerOnDevice, config: ModelConfig, rec: BlockRecorder): tf.Tensor2D {
   const { n_head: H, d_head: dh, d_model: d } = config;
   const n = x.shape[0];
   const { attnW, attnB, projW } = layer.fused!;

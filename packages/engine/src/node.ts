@@ -5,12 +5,12 @@
 import { readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { ConfigError, normalizeConfig, type ModelConfig, type Tensor, type Trace } from '@vectorview/trace';
+import { ConfigError, FOCUS_CRITERIA, normalizeConfig, type ModelConfig, type Tensor, type Trace } from '@vectorview/trace';
 import { openSafetensorsFile, readTraceFile } from '@vectorview/trace/node';
 import { initBackend, type BackendName } from './backend.js';
 import { isHubModelId, resolveHubModel } from './hub.js';
 import { Gpt2Model } from './model.js';
-import { decodeFromFlags, modeFromFlags, tokensFromFlags, UsageError, type ForwardFlagValues } from './command.js';
+import { decodeFromFlags, modeFromFlags, tokensFromFlags, UsageError, wholeNumberFlag, type ForwardFlagValues } from './command.js';
 import { traceForward, type TraceOptions } from './run.js';
 import { tokenizerForVocabulary } from './tokenizer.js';
 import { gpt2Config, randomWeights, RANDOM_MODEL_NAMES, WeightsError, weightsFromTensors, type Gpt2Weights, type RandomModelName } from './weights.js';
@@ -174,7 +174,7 @@ export interface TraceDefaults {
  * The trace a command was asked for: read from `--trace FILE`, or computed from --model and
  * --prompt/--tokens with the decoding flags. Reports each step through `progress`.
  */
-export async function traceFromFlags(values: ForwardFlagValues & { trace?: string | undefined }, defaults: TraceDefaults, progress: (line: string) => void): Promise<Trace> {
+export async function traceFromFlags(values: ForwardFlagValues & { trace?: string | undefined; head?: string | undefined; layer?: string | undefined }, defaults: TraceDefaults, progress: (line: string) => void): Promise<Trace> {
   if (values.trace !== undefined) {
     const conflicting = (['model', 'prompt', 'tokens', 'temperature', 'top-k', 'top-p', 'seed', 'greedy', 'mode'] as const).filter((f) => values[f] !== undefined);
     if (conflicting.length > 0) throw new UsageError(`--trace draws a saved pass; it cannot be combined with --${conflicting.join(', --')}`);
@@ -188,11 +188,15 @@ export async function traceFromFlags(values: ForwardFlagValues & { trace?: strin
   const source = values.model ?? defaults.model;
   const input = tokens ? { tokens } : { prompt: values.prompt ?? defaults.prompt };
   progress(`loading model ${values.model ?? defaults.modelName ?? defaults.model} and running the ${mode} forward pass`);
-  const trace = await traceModel(source, { ...input, decode, mode, offline: values.offline === true, progress, ...(defaults.unembed ? { unembed: defaults.unembed } : {}) });
+  // --layer/--head choose the head drawn in full, so its circuits are computed with the pass; the range is checked against the model.
+  const focus = { layer: wholeNumberFlag('layer', values.layer, 0, Number.MAX_SAFE_INTEGER), head: wholeNumberFlag('head', values.head, 0, Number.MAX_SAFE_INTEGER) };
+  const trace = await traceModel(source, { ...input, decode, mode, focus, offline: values.offline === true, progress, ...(defaults.unembed ? { unembed: defaults.unembed } : {}) });
   const t = trace.engine.timings ?? {};
   const chosen = trace.decode!.chosen;
   const duration = (ms = 0) => (ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`);
   progress(`  ${trace.config.name}: loaded in ${duration(t['load_ms'])}, ${trace.tokens.length} token${trace.tokens.length === 1 ? '' : 's'} forward in ${duration(t['forward_ms'])}; next token ${JSON.stringify(chosen.text)} (p = ${chosen.prob.toFixed(3)})`);
+  const opened = trace.analysis.circuits;
+  if (opened) progress(`  head L${opened.layer}H${opened.head} drawn in full: ${FOCUS_CRITERIA[opened.criterion]}`);
   return trace;
 }
 

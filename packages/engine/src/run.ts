@@ -1,6 +1,7 @@
 /** One traced forward pass: tokens in, a Trace (every vector, the decoding step, the graph) out. */
 import { createTrace, decodeNextToken, DEFAULT_DECODE, hook, type Candidate, type DecodeSettings, type EngineInfo, type Trace } from '@vectorview/trace';
 import * as tf from '@tensorflow/tfjs-core';
+import { analysePass } from './analysis.js';
 import type { ForwardMode, Gpt2Model } from './model.js';
 import type { Tokenizer } from './tokenizer.js';
 
@@ -20,6 +21,13 @@ export interface TraceOptions {
   readonly engineVersion?: string;
   /** Timings measured before the pass (load_ms, say), recorded beside forward_ms. */
   readonly timings?: Readonly<Record<string, number>>;
+  /**
+   * The head whose circuits are computed and which is drawn in full. By default the head with the
+   * largest direct attribution to the decoded token; a layer or head given here restricts the choice.
+   */
+  readonly focus?: { readonly layer?: number | undefined; readonly head?: number | undefined };
+  /** Seed of the induction probe's random tokens. */
+  readonly probeSeed?: number;
   /** ISO date stamped on the trace; defaults to now. */
   readonly created?: string;
 }
@@ -43,6 +51,7 @@ export function tokenize(model: Gpt2Model, tokenizer: Tokenizer, options: Pick<T
 
 export function traceForward(model: Gpt2Model, tokenizer: Tokenizer, options: TraceOptions): Trace {
   const ids = tokenize(model, tokenizer, options);
+  checkFocus(model, options.focus);
   const mode = options.mode ?? 'vectorwise';
   const start = performance.now();
   const { tensors, logitPositions } = model.forward(ids, { mode, unembed: options.unembed ?? 'last' });
@@ -57,7 +66,13 @@ export function traceForward(model: Gpt2Model, tokenizer: Tokenizer, options: Tr
   const probs = decoded.probs;
   tensors.set(hook.decodeProbs, { shape: [vocab], data: probs });
   tensors.set(hook.tokens, { shape: [ids.length], data: Int32Array.from(ids) });
-  const engine: EngineInfo = { name: '@vectorview/engine', version: options.engineVersion ?? 'unknown', mode, backend: tf.getBackend(), timings: { ...options.timings, forward_ms: Math.round(forwardMs * 10) / 10 } };
+  const analysisStart = performance.now();
+  const probeStart = tokenizer.endOfText < model.config.n_vocab ? tokenizer.endOfText : 0;
+  const analysis = analysePass(model, tensors, ids, record.chosen.id, { probeStart, ...(options.focus ? { focus: options.focus } : {}), ...(options.probeSeed !== undefined ? { probeSeed: options.probeSeed } : {}) });
+  for (const [name, t] of analysis.tensors) tensors.set(name, t);
+  const analysisMs = performance.now() - analysisStart;
+  const tenths = (ms: number) => Math.round(ms * 10) / 10;
+  const engine: EngineInfo = { name: '@vectorview/engine', version: options.engineVersion ?? 'unknown', mode, backend: tf.getBackend(), timings: { ...options.timings, forward_ms: tenths(forwardMs), analysis_ms: tenths(analysisMs) } };
   return createTrace({
     config: model.config,
     prompt: options.prompt ?? tokenizer.decode(ids),
@@ -66,6 +81,17 @@ export function traceForward(model: Gpt2Model, tokenizer: Tokenizer, options: Tr
     logitPositions,
     decode: record,
     engine,
+    analysis: analysis.metadata,
     created: options.created ?? new Date().toISOString(),
   });
+}
+
+function checkFocus(model: Gpt2Model, focus: TraceOptions['focus']): void {
+  const { n_layer, n_head } = model.config;
+  const within = (what: string, value: number | undefined, count: number) => {
+    if (value !== undefined && !(Number.isInteger(value) && value >= 0 && value < count)) throw new InputError(`--${what} must be a whole number from 0 to ${count - 1}, got ${value}`);
+  };
+  // Named as the flags that set them: that is how a person asks for a head.
+  within('layer', focus?.layer, n_layer);
+  within('head', focus?.head, n_head);
 }

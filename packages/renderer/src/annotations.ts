@@ -12,6 +12,15 @@ export interface Annotation {
   readonly sources: readonly { readonly key: string; readonly title: string; readonly url: string }[];
 }
 
+/** GPT-2's byte-level BPE starts from one token per byte value; merges and one special token make the rest. */
+const BYTE_TOKENS = 256;
+
+/** How many of a vector's components are drawn, in words: "all 64" or "128 of 768". */
+export function componentsDrawn(drawn: number, total: number): string {
+  const f = (v: number) => v.toLocaleString('en-US');
+  return drawn >= total ? `all ${f(total)}` : `${f(drawn)} of ${f(total)}`;
+}
+
 function percent(part: number, total: number): string {
   return `${Math.round((100 * part) / total)}%`;
 }
@@ -34,32 +43,13 @@ export function templateValues(trace: Trace, dDrawn: number): Record<string, str
     params_embedding_share: percent(p.embedding, p.total),
     params_mlp_share: percent(p.mlp, p.total),
     params_attention_share: percent(p.attention, p.total),
-    d_drawn: dDrawn,
+    components_drawn: componentsDrawn(dDrawn, c.d_model),
+    n_merges: Math.max(0, c.n_vocab - BYTE_TOKENS - 1),
   };
 }
 
-const FALLBACK_TITLES: Record<string, string> = {
-  'stage-title': 'Vectorview',
-  'stage-tokenizer': 'Tokenizer',
-  'stage-embedding': 'Token embedding',
-  'stage-positional': 'Positional embedding',
-  'stage-input-embeddings': 'Input embeddings',
-  'stage-residual': 'Residual stream',
-  'stage-layernorm': 'LayerNorm',
-  'stage-attention': 'Attention sublayer',
-  'stage-attention-head': 'One attention head',
-  'stage-qk-circuit': 'QK circuit',
-  'stage-ov-circuit': 'OV circuit',
-  'stage-mlp': 'MLP sublayer',
-  'stage-layers': 'The other layers',
-  'stage-unembed': 'Unembedding',
-  'stage-decoding': 'Decoding',
-  'stage-legend': 'Legend',
-  'stage-terminology': 'Terminology',
-};
-
 /** The filled annotation of a stage; a stage whose content is missing gets its title alone (never a crash). */
-export function annotation(id: string, values: Record<string, string | number>): Annotation {
+export function annotation(id: string, values: Record<string, string | number>, fallbackTitle: string = id): Annotation {
   const known = (STAGE_IDS as readonly string[]).includes(id);
   try {
     if (!known) throw new Error(`no content for ${id}`);
@@ -75,6 +65,6 @@ export function annotation(id: string, values: Record<string, string | number>):
       sources: c.sources.map((s) => ({ key: s.key, title: s.title, url: s.url })),
     };
   } catch {
-    return { id, title: FALLBACK_TITLES[id] ?? id, short: '', body: '', points: [], notes: '', sources: [] };
+    return { id, title: fallbackTitle, short: '', body: '', points: [], notes: '', sources: [] };
   }
 }

@@ -1,8 +1,8 @@
 /** Everything a stage needs to draw: the trace, resolved options, accessors and the TeX registry. */
-import { decodeNextToken, DEFAULT_DECODE, parameterCounts, type DecodeRecord, type ModelConfig, type ParameterCounts, type Tensor, type Trace } from '@vectorview/trace';
+import { decodeNextToken, DEFAULT_DECODE, hook, parameterCounts, type DecodeRecord, type HookName, type ModelConfig, type ParameterCounts, type Tensor, type Trace } from '@vectorview/trace';
 import { annotation, templateValues, type Annotation } from './annotations.js';
 import type { TexRegistry } from './math.js';
-import type { ValueScale } from './scale.js';
+import { shownPositions, type ShownPositions } from './positions.js';
 
 export interface ResolvedOptions {
   readonly head: number;
@@ -22,13 +22,13 @@ export interface Ctx {
   readonly opts: ResolvedOptions;
   readonly tex: TexRegistry;
   readonly nTokens: number;
+  /** The positions the per-position drawings show (all of them up to MAX_POSITIONS). */
+  readonly shown: ShownPositions;
   readonly decode: DecodeRecord;
   readonly values: Record<string, string | number>;
-  /** Domains of the value scales, by stage, for the legend. */
-  readonly scales: { stage: string; scale: ValueScale }[];
-  tensor(name: string): Tensor | undefined;
+  tensor(name: HookName): Tensor | undefined;
   /** Row `index` of a tensor's leading axes, as a subarray view. */
-  row(name: string, ...index: number[]): Float32Array | undefined;
+  row(name: HookName, ...index: number[]): Float32Array | undefined;
   note(id: string): Annotation;
   /** Display form of a token id for the logits and the decoding table. */
   tokenLabel(id: number): string;
@@ -48,32 +48,41 @@ export function vectorOf(tensor: Tensor | undefined, ...index: number[]): Float3
   return (data as Float32Array).subarray(offset * width, offset * width + width);
 }
 
-export function createContext(trace: Trace, opts: ResolvedOptions, tex: TexRegistry): Ctx {
+/** `titles`: each stage's own title, used where the content package has no annotation for it. */
+export function createContext(trace: Trace, opts: ResolvedOptions, tex: TexRegistry, titles: ReadonlyMap<string, string>): Ctx {
   const tensors = trace.tensors;
   let decode = trace.decode;
   if (!decode) {
-    const logits = tensors.get('logits');
+    const logits = tensors.get(hook.logits);
     const last = logits ? vectorOf(logits, logits.shape[0]! - 1) : undefined;
     decode = last ? decodeNextToken(last, DEFAULT_DECODE).record : { settings: DEFAULT_DECODE, kept: { top_k: 0, top_p: 0 }, candidates: [], chosen: { id: 0, logit: 0, prob: 0 }, draw: null };
   }
   const values = templateValues(trace, opts.componentsDrawn);
   const notes = new Map<string, Annotation>();
   const byId = new Map(trace.tokens.map((t) => [t.id, t.display] as const));
+  // Beside the first and last positions, keep the one the drawn head's last query reads most.
+  const n = trace.tokens.length;
+  const pattern = tensors.get(hook.block(opts.layer, 'attn.hook_pattern'));
+  let mostRead = 0;
+  if (pattern && n > 0) {
+    const row = vectorOf(pattern, Math.min(opts.head, trace.config.n_head - 1), n - 1);
+    if (row) for (let k = 1; k < row.length; k++) if (row[k]! > row[mostRead]!) mostRead = k;
+  }
   return {
     trace,
     config: trace.config,
     params: parameterCounts(trace.config),
     opts,
     tex,
-    nTokens: trace.tokens.length,
+    nTokens: n,
+    shown: shownPositions(n, [n - 1, mostRead]),
     decode,
     values,
-    scales: [],
     tensor: (name) => tensors.get(name),
     row: (name, ...index) => vectorOf(tensors.get(name), ...index),
     note(id) {
       let a = notes.get(id);
-      if (!a) notes.set(id, (a = annotation(id, values)));
+      if (!a) notes.set(id, (a = annotation(id, values, titles.get(id))));
       return a;
     },
     tokenLabel(id) {

@@ -67,9 +67,8 @@ describe('a poster from a trace file written outside Vectorview', () => {
     expect(trace.logitPositions).toEqual([0, 1, 2, 3, 4]);
   });
 
-  test('draws all 17 stages', () => {
+  test('draws every registered stage', () => {
     const doc = parseSvg(poster.svg);
-    expect(POSTER_STAGE_IDS).toHaveLength(17);
     for (const id of POSTER_STAGE_IDS) expect(all(doc, (e) => e.getAttribute('id') === id), id).toHaveLength(1);
     expect(poster.stages.map((s) => s.id)).toEqual([...POSTER_STAGE_IDS]);
   });

@@ -3,17 +3,15 @@
  * Pure string building in Node (no DOM, nothing global); deterministic for a given trace and options.
  */
 import { createRequire } from 'node:module';
-import { STAGE_IDS } from '@vectorview/content';
 import type { Trace } from '@vectorview/trace';
-import { createContext, type Ctx, type ResolvedOptions } from './context.js';
+import { createContext, type ResolvedOptions } from './context.js';
 import { embeddedFontCss, FONT_FAMILY } from './fonts.js';
 import { layoutPage, PAGE_MM, type PosterSize } from './layout.js';
 import { texIn } from './markdown.js';
 import { prepareTex, TexRegistry } from './math.js';
-import { attrs, esc, n, type Block } from './svg.js';
-import { attentionHeadStage, attentionStage, layerNormStage, layersStage, mlpStage, ovCircuitStage, qkCircuitStage, residualStage } from './stages/block.js';
-import { decodingStage, legendStage, terminologyStage, unembedStage } from './stages/back.js';
-import { embeddingStage, inputEmbeddingsStage, positionalStage, titleStage, tokenizerStage } from './stages/front.js';
+import { attrs, esc, n, type Mark } from './svg.js';
+import type { AnyStage, Prepared, StageScale } from './stage.js';
+import { STAGES } from './stages/index.js';
 import { INK } from './theme.js';
 
 export type { PosterSize } from './layout.js';
@@ -22,9 +20,9 @@ export interface PosterOptions {
   /** Paper size; default 'A0'. 'web' is one long strip. */
   size?: PosterSize;
   landscape?: boolean;
-  /** The head drawn in full (default 0). */
+  /** The head drawn in full (default: the one the trace's analysis chose for its circuits, else 0). */
   head?: number;
-  /** The layer drawn in full (default 0). */
+  /** The layer drawn in full (default: the analysis's choice, else 0). */
   layer?: number;
   /** Draw every layer as a compact strip instead of eliding the others. */
   allLayers?: boolean;
@@ -36,6 +34,8 @@ export interface PosterOptions {
   version?: string;
   /** Text of an arbitrary token id (the engine's decoder); default "#id". */
   tokenText?: (id: number) => string;
+  /** The stages drawn, in reading order (default `STAGES`): a new stage is one more entry. */
+  stages?: readonly AnyStage[];
 }
 
 export interface StageBox {
@@ -44,6 +44,35 @@ export interface StageBox {
   y: number;
   width: number;
   height: number;
+  /** The stage's title and speaker notes (its annotation, filled with this trace's numbers). */
+  title: string;
+  notes: string;
+  /** The `data-step` groups, in step order: what the talk reveals one at a time. */
+  steps: { step: number; box: Box }[];
+  /** Every element with an id (vectors `vec-…`, patterns, matrices) and where it is. */
+  elements: { id: string; box: Box }[];
+}
+
+/** A rectangle in poster units (the viewBox). */
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+function boxesOf(marks: readonly Mark[], kind: Mark['kind'], dx: number, dy: number): Map<string, Box> {
+  const out = new Map<string, Box>();
+  for (const m of marks) {
+    if (m.kind !== kind) continue;
+    const prev = out.get(m.key);
+    const x0 = Math.min(prev?.x ?? Infinity, m.x + dx);
+    const y0 = Math.min(prev?.y ?? Infinity, m.y + dy);
+    const x1 = Math.max(prev ? prev.x + prev.width : -Infinity, m.x + dx + m.width);
+    const y1 = Math.max(prev ? prev.y + prev.height : -Infinity, m.y + dy + m.height);
+    out.set(m.key, { x: round3(x0), y: round3(y0), width: round3(x1 - x0), height: round3(y1 - y0) });
+  }
+  return out;
 }
 
 export interface Poster {
@@ -55,31 +84,12 @@ export interface Poster {
   physicalWidth: string;
   physicalHeight: string;
   stages: StageBox[];
+  /** The layer and head drawn in full: the options', else the analysis's choice (what the talk's slides follow). */
+  drawn: { layer: number; head: number };
 }
 
-/** The poster's stages in reading order: the same ids as the annotation content. */
-export const POSTER_STAGE_IDS: readonly string[] = STAGE_IDS;
-
-const STAGES: Record<string, (ctx: Ctx) => Block> = {
-  'stage-title': titleStage,
-  'stage-tokenizer': tokenizerStage,
-  'stage-embedding': embeddingStage,
-  'stage-positional': positionalStage,
-  'stage-input-embeddings': inputEmbeddingsStage,
-  'stage-residual': residualStage,
-  'stage-layernorm': layerNormStage,
-  'stage-attention': attentionStage,
-  'stage-attention-head': attentionHeadStage,
-  'stage-qk-circuit': qkCircuitStage,
-  'stage-ov-circuit': ovCircuitStage,
-  'stage-mlp': mlpStage,
-  'stage-layers': layersStage,
-  'stage-unembed': unembedStage,
-  'stage-decoding': decodingStage,
-  // The legend lists every stage's scale, so it is drawn after the others (see below).
-  'stage-legend': legendStage,
-  'stage-terminology': terminologyStage,
-};
+/** The poster's stages in reading order: the registry's ids, which are also the annotation content's. */
+export const POSTER_STAGE_IDS: readonly string[] = STAGES.map((s) => s.id);
 
 function packageVersion(): string {
   try {
@@ -89,27 +99,13 @@ function packageVersion(): string {
   }
 }
 
-/** Fixed TeX the stages use (the rest comes from the annotations). */
-function stageTex(ctx: Ctx): string[] {
-  const { opts, config: c } = ctx;
-  const L = opts.layer;
-  const h = Math.min(opts.head, c.n_head - 1);
-  return [
-    'W_E', 'W_P', 'W_Q', 'W_V', 'W_O', 'W_K^\\top', 'W_{QK}', 'W_{OV}', 'W_\\text{in}', 'W_\\text{out}', 'W_U = W_E^\\top', 'W_U', '\\gamma', '\\beta', '\\mathrm{GELU}(x)',
-    'n_\\text{vocab} \\times d_\\text{model}', 'n_\\text{context} \\times d_\\text{model}', 'd_\\text{model} \\times d_\\text{head}', 'd_\\text{head} \\times d_\\text{model}', 'd_\\text{model} \\times d_\\text{model}',
-    'd_\\text{model} \\times d_\\text{mlp}', 'd_\\text{mlp} \\times d_\\text{model}', 'd_\\text{model} \\times n_\\text{vocab}',
-    ...['Q', 'K', 'V'].map((m) => `W_${m}^{${L},${h}}`), `W_O^{${L},${h}}`, `W_{QK}^{${L},${h}} = W_Q \\, W_K^\\top`, `W_{OV}^{${L},${h}} = W_V \\, W_O`,
-    '\\frac{x-\\mu}{\\sqrt{\\sigma^2+\\varepsilon}}', '\\gamma \\odot \\hat{x} + \\beta', 'q_i \\cdot k_j,\\; j \\le i', '\\times \\tfrac{1}{\\sqrt{d_\\text{head}}}',
-    '\\text{pattern } A_{ij} = \\operatorname{softmax}_j', 'z_i = \\sum_{j \\le i} A_{ij}\\, v_j', '\\sum_{h} \\text{head}_h + b_O', '\\text{logit}_t = x \\cdot W_U[:, t]',
-  ];
-}
-
 function resolve(trace: Trace, options: PosterOptions): ResolvedOptions {
   const c = trace.config;
   const clampInt = (v: number | undefined, d: number, max: number) => (Number.isInteger(v) ? Math.max(0, Math.min(max, v!)) : d);
   return {
-    head: clampInt(options.head, 0, c.n_head - 1),
-    layer: clampInt(options.layer, 0, c.n_layer - 1),
+    // The head the analysis chose (and says why) unless the options ask for another.
+    head: clampInt(options.head, trace.analysis.circuits?.head ?? 0, c.n_head - 1),
+    layer: clampInt(options.layer, trace.analysis.circuits?.layer ?? 0, c.n_layer - 1),
     allLayers: options.allLayers ?? false,
     headGrid: options.headGrid ?? true,
     componentsDrawn: Math.max(1, Math.min(c.d_model, Math.floor(options.componentsDrawn ?? 128))),
@@ -123,20 +119,24 @@ const ARROW_MARKER = `<marker id="arrow" viewBox="0 0 10 10" refX="8" refY="5" m
 
 export async function renderPoster(trace: Trace, options: PosterOptions = {}): Promise<Poster> {
   const opts = resolve(trace, options);
+  const registry = options.stages ?? STAGES;
+  const ids = registry.map((s) => s.id);
+  if (new Set(ids).size !== ids.length) throw new Error(`a stage is registered twice: ${ids.filter((id, i) => ids.indexOf(id) !== i).join(', ')}`);
   const tex = new TexRegistry();
-  const ctx = createContext(trace, opts, tex);
+  const ctx = createContext(trace, opts, tex, new Map(registry.map((s) => [s.id, s.title])));
   // Typeset every formula first: MathJax may need to load font ranges asynchronously.
-  const strings = new Set(stageTex(ctx));
-  for (const id of POSTER_STAGE_IDS) {
-    const a = ctx.note(id);
+  const strings = new Set<string>();
+  for (const stage of registry) {
+    for (const t of stage.tex(ctx)) strings.add(t);
+    const a = ctx.note(stage.id);
     for (const s of [a.title, a.short, a.body, ...a.points]) for (const t of texIn(s)) strings.add(t);
   }
   await prepareTex(strings);
 
-  const blocks = new Map<string, Block>();
-  for (const id of POSTER_STAGE_IDS) if (id !== 'stage-legend') blocks.set(id, STAGES[id]!(ctx));
-  blocks.set('stage-legend', legendStage(ctx));
-  const ordered = POSTER_STAGE_IDS.map((id) => blocks.get(id)!);
+  // Scales first (from the data), then marks: the legend reads every stage's scales.
+  const prepared: Prepared[] = registry.map((stage) => stage.prepare(ctx));
+  const scales: StageScale[] = registry.flatMap((stage, i) => prepared[i]!.scales.map((scale) => ({ stage: stage.id, scale })));
+  const ordered = registry.map((stage, i) => stage.draw(ctx, prepared[i], scales));
 
   const size = options.size ?? 'A0';
   let physicalWidth: string;
@@ -161,13 +161,17 @@ export async function renderPoster(trace: Trace, options: PosterOptions = {}): P
   const stages: StageBox[] = [];
   let body = '';
   for (const p of page.placed) {
-    const id = POSTER_STAGE_IDS[p.index]!;
+    const id = ids[p.index]!;
     const block = ordered[p.index]!;
-    stages.push({ id, x: round3(p.x), y: round3(p.y), width: round3(block.width), height: round3(block.height) });
+    const note = ctx.note(id);
+    const marks = block.marks ?? [];
+    const steps = [...boxesOf(marks, 'step', p.x, p.y)].map(([step, box]) => ({ step: Number(step), box })).sort((a, b) => a.step - b.step);
+    const elements = [...boxesOf(marks, 'id', p.x, p.y)].map(([id, box]) => ({ id, box }));
+    stages.push({ id, x: round3(p.x), y: round3(p.y), width: round3(block.width), height: round3(block.height), title: note.title, notes: note.notes, steps, elements });
     const prefix = `<g id="${id}"`;
     body += block.svg.startsWith(prefix) ? `${prefix} transform="translate(${n(p.x)},${n(p.y)})"${block.svg.slice(prefix.length)}` : `<g id="${id}" transform="translate(${n(p.x)},${n(p.y)})">${block.svg}</g>`;
   }
-  stages.sort((a, b) => POSTER_STAGE_IDS.indexOf(a.id) - POSTER_STAGE_IDS.indexOf(b.id));
+  stages.sort((a, b) => ids.indexOf(a.id) - ids.indexOf(b.id));
   const defs = `<defs><style>${embeddedFontCss()}\ntext{font-kerning:normal}a text{cursor:pointer}</style>${ARROW_MARKER}${tex.defs()}</defs>`;
   const title = `${trace.config.name}: one forward pass of “${trace.prompt}”, vector by vector`;
   const desc =
@@ -180,7 +184,7 @@ export async function renderPoster(trace: Trace, options: PosterOptions = {}): P
     `<rect width="${n(page.width)}" height="${n(page.height)}" fill="#eef1f4"/>` +
     body +
     `</svg>`;
-  return { svg, width: round3(page.width), height: round3(page.height), physicalWidth: physicalWidth!, physicalHeight: physicalHeight!, stages };
+  return { svg, width: round3(page.width), height: round3(page.height), physicalWidth: physicalWidth!, physicalHeight: physicalHeight!, stages, drawn: { layer: opts.layer, head: opts.head } };
 }
 
 const round3 = (v: number) => Math.round(v * 1000) / 1000;
@@ -220,5 +224,9 @@ export function frameStage(poster: Poster, id: string, padding = 24): string {
   );
 }
 export { fontFiles } from './fonts.js';
+export { signedBars, signedMax, type SignedBar, type SignedBarsOptions } from './marks/signed-bars.js';
 export { renderFlowDiagram, type FlowDiagram, type FlowEdge, type FlowNode, type FlowNodeKind } from './flow.js';
 export { templateValues } from './annotations.js';
+export { defineStage, NO_SCALES, type AnyStage, type Prepared, type Stage, type StageScale } from './stage.js';
+export { STAGES, type RegisteredStageId } from './stages/index.js';
+export { frame, type StageMeta } from './stages/common.js';

@@ -123,6 +123,30 @@ describe('poster of the tiny fixture', () => {
     for (const id of ['vec-resid-pre-L0-p3', 'vec-embed-p0', 'vec-q-L0-h0-p2', 'vec-mlp-out-L0-p1', 'vec-ln-final-p13']) expect(all(doc, (e) => e.getAttribute('id') === id), id).toHaveLength(1);
   });
 
+  test('returns each stage’s steps and elements as data, matching the SVG and inside the stage', () => {
+    const steps = (id: string) => print.stages.find((s) => s.id === id)!.steps.map((s) => s.step);
+    expect(steps('stage-tokenizer')).toEqual([1, 2, 3, 4]);
+    expect(steps('stage-attention-head')).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(steps('stage-decoding')).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(steps('stage-mlp')).toEqual([]);
+    const doc = parseSvg(print.svg);
+    const svgIds = all(doc, (e) => /^(vec|pattern|mat|scores|circuit|grid)-/.test(e.getAttribute('id') ?? '')).map((e) => e.getAttribute('id')!);
+    const listed = print.stages.flatMap((s) => s.elements.map((e) => e.id));
+    expect([...listed].sort()).toEqual([...svgIds].sort());
+    for (const s of print.stages) {
+      for (const { id, box } of [...s.elements, ...s.steps.map((t) => ({ id: `step ${t.step}`, box: t.box }))]) {
+        expect(box.x, `${s.id} ${id}`).toBeGreaterThanOrEqual(s.x);
+        expect(box.y, `${s.id} ${id}`).toBeGreaterThanOrEqual(s.y);
+        expect(box.x + box.width, `${s.id} ${id}`).toBeLessThanOrEqual(s.x + s.width + 1e-6);
+        expect(box.y + box.height, `${s.id} ${id}`).toBeLessThanOrEqual(s.y + s.height + 1e-6);
+      }
+    }
+    // A vector column is one cell wide and as tall as the column of cells.
+    const v = print.stages.find((s) => s.id === 'stage-embedding')!.elements.find((e) => e.id === 'vec-embed-p0')!.box;
+    expect(v.height).toBe(256);
+    expect(v.width).toBeLessThan(25);
+  });
+
   test('frames one stage as a standalone SVG with the shared defs', () => {
     const svg = frameStage(print, 'stage-attention-head', 10);
     const doc = parseSvg(svg);

@@ -7,6 +7,32 @@ export interface Block {
   readonly svg: string;
   readonly width: number;
   readonly height: number;
+  /** Boxes of the talk-relevant parts inside (steps, elements with ids), in the block's coordinates. */
+  readonly marks?: readonly Mark[];
+}
+
+/**
+ * Where a part of a drawing is, kept beside the SVG as data so nobody has to parse the SVG to find
+ * it: a `data-step` group (`key` the step number) or an element with an id (vectors, patterns, matrices).
+ */
+export interface Mark {
+  readonly kind: 'step' | 'id';
+  readonly key: string;
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** A block's marks moved by (x, y). */
+export function marksAt(block: Block | string, x: number, y: number): Mark[] {
+  if (typeof block === 'string' || !block.marks) return [];
+  return block.marks.map((m) => ({ ...m, x: m.x + x, y: m.y + y }));
+}
+
+/** The block with one more mark covering all of it. */
+export function marked(block: Block, kind: Mark['kind'], key: string): Block {
+  return { ...block, marks: [...(block.marks ?? []), { kind, key, x: 0, y: 0, width: block.width, height: block.height }] };
 }
 
 export const EMPTY: Block = { svg: '', width: 0, height: 0 };
@@ -62,6 +88,11 @@ export function group(block: Block, a: Readonly<Record<string, AttrValue>>): Blo
   return { ...block, svg: `<g${attrs(a)}>${block.svg}</g>` };
 }
 
+/** A block drawn at (x, y) inside a frame of the given size: the placed SVG with its marks moved along. */
+export function placed(block: Block, x: number, y: number, width: number, height: number): Block {
+  return { svg: place(block, x, y), width, height, marks: marksAt(block, x, y) };
+}
+
 export type Align = 'start' | 'middle' | 'end';
 
 function offset(space: number, size: number, align: Align): number {
@@ -74,12 +105,15 @@ export function hstack(blocks: readonly Block[], gap = 0, align: Align = 'start'
   const height = Math.max(0, ...items.map((b) => b.height));
   let x = 0;
   let svg = '';
+  const marks: Mark[] = [];
   items.forEach((b, i) => {
     if (i > 0) x += gap;
-    svg += place(b, x, offset(height, b.height, align));
+    const y = offset(height, b.height, align);
+    svg += place(b, x, y);
+    marks.push(...marksAt(b, x, y));
     x += b.width;
   });
-  return { svg, width: x, height };
+  return { svg, width: x, height, marks };
 }
 
 /** Stacks blocks top to bottom. */
@@ -88,16 +122,19 @@ export function vstack(blocks: readonly Block[], gap = 0, align: Align = 'start'
   const width = Math.max(0, ...items.map((b) => b.width));
   let y = 0;
   let svg = '';
+  const marks: Mark[] = [];
   items.forEach((b, i) => {
     if (i > 0) y += gap;
-    svg += place(b, offset(width, b.width, align), y);
+    const x = offset(width, b.width, align);
+    svg += place(b, x, y);
+    marks.push(...marksAt(b, x, y));
     y += b.height;
   });
-  return { svg, width, height: y };
+  return { svg, width, height: y, marks };
 }
 
 export function pad(block: Block, top: number, right = top, bottom = top, left = right): Block {
-  return { svg: place(block, left, top), width: block.width + left + right, height: block.height + top + bottom };
+  return placed(block, left, top, block.width + left + right, block.height + top + bottom);
 }
 
 /** A block of fixed size with nothing drawn: a spacer. */

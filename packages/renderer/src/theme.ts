@@ -20,26 +20,6 @@ export const CATEGORY: Record<Category, { color: string; tint: string; label: st
   mlp: { color: '#8250df', tint: '#f1eafe', label: 'MLP' },
 };
 
-export const STAGE_CATEGORY: Record<string, Category> = {
-  'stage-title': 'operation',
-  'stage-tokenizer': 'tokenizer',
-  'stage-embedding': 'parameter',
-  'stage-positional': 'parameter',
-  'stage-input-embeddings': 'residual',
-  'stage-residual': 'residual',
-  'stage-layernorm': 'operation',
-  'stage-attention': 'attention',
-  'stage-attention-head': 'attention',
-  'stage-qk-circuit': 'attention',
-  'stage-ov-circuit': 'attention',
-  'stage-mlp': 'mlp',
-  'stage-layers': 'residual',
-  'stage-unembed': 'parameter',
-  'stage-decoding': 'operation',
-  'stage-legend': 'operation',
-  'stage-terminology': 'operation',
-};
-
 export const SIZE = {
   posterTitle: 88,
   posterSubtitle: 38,

@@ -4,7 +4,7 @@ import { ConfigError, normalizeConfig, parameterCounts } from './config.js';
 import { decodeNextToken } from './decoding.js';
 import { buildGraph, inputsOf, vectorId } from './graph.js';
 import { decodeSafetensors, encodeSafetensors, type Tensor } from './safetensors.js';
-import { createTrace, decodeTrace, encodeTrace, getTensor, TRACE_FORMAT, TraceError, vectorAt, type TokenInfo } from './trace.js';
+import { createTrace, decodeTrace, encodeTrace, getTensor, TRACE_FORMAT, TraceError, traceGraph, vectorAt, type TokenInfo } from './trace.js';
 
 const FIXTURE_CONFIG_TEXT = readFileSync(new URL('../../../fixtures/gpt2-tiny-hf/config.json', import.meta.url), 'utf8');
 
@@ -75,7 +75,7 @@ describe('encodeTrace / decodeTrace', () => {
       expect(got.data.constructor, name).toBe(t.data.constructor);
       expect(Array.from(got.data), name).toEqual(Array.from(t.data));
     }
-    expect(back.graph).toEqual(buildGraph(tiny, 3, [1, 2]));
+    expect(traceGraph(back)).toEqual(buildGraph(tiny, 3, [1, 2]));
     expect(decodeSafetensors(bytes).metadata['format']).toBe(TRACE_FORMAT);
     expect(Array.from(vectorAt(getTensor(back, 'blocks.1.attn.hook_pattern'), 1, 2))).toEqual(Array.from(tensors.get('blocks.1.attn.hook_pattern')!.data.subarray(15, 18)));
   });
@@ -102,10 +102,20 @@ describe('encodeTrace / decodeTrace', () => {
     expect(trace.logitPositions).toEqual([2]); // logits for the last position only
     expect(trace.engine.mode).toBe('external');
     expect(trace.decode).toBeUndefined();
-    const ids = new Set(trace.graph.nodes.map((n) => n.id));
+    const ids = new Set(traceGraph(trace).nodes.map((n) => n.id));
     for (const id of [vectorId('hook_embed', 2), vectorId('blocks.1.attn.hook_pattern', 2, 3), vectorId('logits', 2), 'decode.probs', 'W_U']) expect(ids.has(id), id).toBe(true);
     expect(ids.has(vectorId('logits', 1))).toBe(false);
-    expect(trace.graph).toEqual(buildGraph(trace.config, 3, [2]));
+    expect(traceGraph(trace)).toEqual(buildGraph(trace.config, 3, [2]));
+  });
+
+  it('builds the graph only when asked, once per trace', () => {
+    const tokens: TokenInfo[] = [0, 1, 2].map((id) => ({ id, display: String(id), text: String(id), bytes: 1 }));
+    const trace = decodeTrace(encodeTrace(createTrace({ config: tiny, tokens, tensors: new Map([['hook_embed', ramp([3, 8])]]) })));
+    expect(Object.values(trace).some((v) => typeof v === 'object' && v !== null && 'edges' in v)).toBe(false);
+    const graph = traceGraph(trace);
+    expect(traceGraph(trace)).toBe(graph);
+    expect(traceGraph({ ...trace })).not.toBe(graph);
+    expect(traceGraph({ ...trace })).toEqual(graph);
   });
 
   it('reads token ids from an I64 tensor, as PyTorch writes them', () => {

@@ -2,7 +2,7 @@
 import { scaleLinear } from 'd3-scale';
 import { measure } from '../fonts.js';
 import type { ValueScale } from '../scale.js';
-import { attrs, n, type Block } from '../svg.js';
+import { attrs, marked, marksAt, n, type Block } from '../svg.js';
 import { CATEGORY, INK, MUTED, SIZE } from '../theme.js';
 import { capCentre, label } from '../text.js';
 import { shortToken } from './vector.js';
@@ -36,6 +36,10 @@ export interface TriangleOptions {
   readonly head?: number;
   readonly dataName?: string;
   readonly id?: string;
+  /** The position each row/column stands for (default its index), for the data-pattern tags. */
+  readonly positions?: readonly number[];
+  /** Row/column indices after which positions are elided: a dashed rule marks each gap. */
+  readonly breaks?: readonly number[];
 }
 
 export function triangle(o: TriangleOptions): Block {
@@ -61,7 +65,7 @@ export function triangle(o: TriangleOptions): Block {
       if (o.numbers) {
         const dark = !o.scale && v > 0.55;
         numbers.push(
-          `<text${attrs({ x: x + cw / 2, y: y + ch / 2 + capCentre(size), fill: dark ? '#fff' : INK, 'data-pattern': o.dataName ? `${o.head ?? 0},${q},${k}` : undefined, 'data-value': v })}>${fmtProb(v)}</text>`,
+          `<text${attrs({ x: x + cw / 2, y: y + ch / 2 + capCentre(size), fill: dark ? '#fff' : INK, 'data-pattern': o.dataName ? `${o.head ?? 0},${o.positions?.[q] ?? q},${o.positions?.[k] ?? k}` : undefined, 'data-value': v })}>${fmtProb(v)}</text>`,
         );
       }
     }
@@ -72,6 +76,10 @@ export function triangle(o: TriangleOptions): Block {
   for (let q = 0; q <= o.n; q++) grid.push(`M${n(left)} ${n(q * ch)}h${n(Math.min(o.n, q + 1) * cw)}`);
   for (let k = 0; k <= o.n; k++) grid.push(`M${n(left + k * cw)} ${n(Math.max(0, k - 1) * ch)}V${n(o.n * ch)}`);
   cells.push(`<path d="${grid.join('')}" fill="none" stroke="${o.numbers ? '#9aa4ad' : '#c5ccd3'}" stroke-width="${o.numbers ? 0.7 : 0.4}"/>`);
+  if (o.breaks?.length) {
+    const rules = o.breaks.map((i) => `M${n(left)} ${n((i + 1) * ch)}h${n((i + 1) * cw)}M${n(left + (i + 1) * cw)} ${n((i + 1) * ch)}V${n(o.n * ch)}`).join('');
+    cells.push(`<path class="elided-gap" d="${rules}" fill="none" stroke="${INK}" stroke-width="${n(Math.max(1.5, Math.min(cw, ch) * 0.25))}" stroke-dasharray="4 3"/>`);
+  }
   rowLabels.forEach((s, q) => texts.push(label(s, left - 6, q * ch + ch / 2 + capCentre(labelSize), { size: labelSize, anchor: 'end', fill: INK }).svg));
   let height = o.n * ch;
   const colLabels = (o.colLabels ?? []).map((s) => shortToken(s, 9));
@@ -86,19 +94,16 @@ export function triangle(o: TriangleOptions): Block {
     height += rotate ? longest + 8 : labelSize * 1.6;
   }
   const textGroup = (numbers.length ? `<g font-size="${n(size)}" text-anchor="middle">${numbers.join('')}</g>` : '') + texts.join('');
-  return {
-    svg: `<g${attrs({ id: o.id, class: 'triangle' })}>${cells.join('')}${textGroup}</g>`,
-    width: left + o.n * cw,
-    height,
-  };
+  const block: Block = { svg: `<g${attrs({ id: o.id, class: 'triangle' })}>${cells.join('')}${textGroup}</g>`, width: left + o.n * cw, height };
+  return o.id ? marked(block, 'id', o.id) : block;
 }
 
 /** A tiny pattern for the head grid (no numbers). */
-export function miniTriangle(nTok: number, value: (q: number, k: number) => number, size: number, title: string, id?: string): Block {
+export function miniTriangle(nTok: number, value: (q: number, k: number) => number, size: number, title: string, id?: string, breaks?: readonly number[]): Block {
   const cell = size / nTok;
-  const t = triangle({ n: nTok, value, cell, ...(id ? { id } : {}) });
+  const t = triangle({ n: nTok, value, cell, ...(id ? { id } : {}), ...(breaks ? { breaks } : {}) });
   const head = label(title, 0, SIZE.caption, { size: SIZE.caption, weight: 600, fill: CATEGORY.attention.color });
-  return { svg: head.svg + `<g transform="translate(0,${n(SIZE.caption * 1.5)})">${t.svg}</g>`, width: Math.max(size, head.width), height: size + SIZE.caption * 1.5 };
+  return { svg: head.svg + `<g transform="translate(0,${n(SIZE.caption * 1.5)})">${t.svg}</g>`, width: Math.max(size, head.width), height: size + SIZE.caption * 1.5, marks: marksAt(t, 0, SIZE.caption * 1.5) };
 }
 
 export { MUTED };

@@ -2,7 +2,8 @@
 import { format } from 'd3-format';
 import type { TexRegistry } from '../math.js';
 import { texBox } from '../math.js';
-import { attrs, n, type AttrValue, type Block } from '../svg.js';
+import type { ValueScale } from '../scale.js';
+import { attrs, marked, n, type AttrValue, type Block } from '../svg.js';
 import { CATEGORY, INK, MUTED, SIZE } from '../theme.js';
 import { capCentre, label } from '../text.js';
 import { measure } from '../fonts.js';
@@ -70,7 +71,8 @@ export function matrixGlyph(o: MatrixOptions, tex: TexRegistry): Block {
     width = Math.max(width, measure(o.note, dimSize));
     y += dimSize * 1.4;
   }
-  return { svg: `<g${attrs({ id: o.id, class: 'matrix' })}>${parts.join('')}</g>`, width, height: y };
+  const block: Block = { svg: `<g${attrs({ id: o.id, class: 'matrix' })}>${parts.join('')}</g>`, width, height: y };
+  return o.id ? marked(block, 'id', o.id) : block;
 }
 
 /** A rounded operation box with a TeX or plain label. */
@@ -135,13 +137,28 @@ export function formula(t: string, tex: TexRegistry, size: number = SIZE.body, f
   return { svg: tex.use(t, size, 0, b.ascent, { fill }), width: b.width, height: b.ascent + b.descent };
 }
 
-/** A learned vector parameter (γ, β, biases): a thin hatched bar with its name. */
-export function paramBar(name: string, length: number, tex: TexRegistry, horizontal = true): Block {
+/** Values as a horizontal strip of `width` × `height`, one cell per value, in runs of one colour. */
+function valueStrip(values: ArrayLike<number>, scale: ValueScale, width: number, height: number): string {
+  const w = width / Math.max(1, values.length);
+  const runs = new Map<string, string[]>();
+  for (let i = 0; i < values.length; i++) {
+    const fill = Number.isFinite(values[i]!) ? scale.color(values[i]!) : '#f3f4f6';
+    let list = runs.get(fill);
+    if (!list) runs.set(fill, (list = []));
+    list.push(`M${n(i * w)} 0h${n(w + 0.2)}v${n(height)}h${n(-w - 0.2)}z`);
+  }
+  return [...runs].map(([fill, d]) => `<path fill="${fill}" d="${d.join('')}"/>`).join('');
+}
+
+/** A learned vector parameter (γ, β, biases): a thin bar with its name, its cells coloured by value when they are known. */
+export function paramBar(name: string, length: number, tex: TexRegistry, horizontal = true, known?: { values: ArrayLike<number>; scale: ValueScale; id: string }): Block {
   const c = CATEGORY.parameter;
   const size = SIZE.small;
   const b = texBox(name, size);
+  const cells = known && horizontal ? valueStrip(known.values, known.scale, length, 10) : '';
   const bar = horizontal
-    ? `<rect${attrs({ x: b.width + 6, y: 0, width: length, height: 10, fill: c.tint, stroke: c.color, 'stroke-width': 1.2 })}/>`
+    ? (cells ? `<g${attrs({ id: known!.id, class: 'param-values', transform: `translate(${n(b.width + 6)},0)` })}>${cells}</g>` : '') +
+      `<rect${attrs({ x: b.width + 6, y: 0, width: length, height: 10, fill: cells ? 'none' : c.tint, stroke: c.color, 'stroke-width': 1.2 })}/>`
     : `<rect${attrs({ x: 0, y: b.ascent + b.descent + 4, width: 10, height: length, fill: c.tint, stroke: c.color, 'stroke-width': 1.2 })}/>`;
   const name_ = horizontal ? tex.use(name, size, 0, 5 + capCentre(size), { fill: INK }) : tex.use(name, size, 0, b.ascent, { fill: INK });
   return horizontal

@@ -12,7 +12,7 @@ export interface ChipLayout {
 }
 
 /** Lays chips out in rows that wrap at `width`; returns the chips' positions so ids can align under them. */
-export function chipRow(tokens: readonly TokenInfo[], width: number, o: { size?: number; gap?: number; withIds?: boolean; withMerges?: boolean; idClass?: string } = {}): Block & { chips: ChipLayout[] } {
+export function chipRow(tokens: readonly TokenInfo[], width: number, o: { size?: number; gap?: number; withIds?: boolean; withMerges?: boolean; idClass?: string; positions?: readonly number[]; breaks?: readonly number[] } = {}): Block & { chips: ChipLayout[] } {
   const size = o.size ?? SIZE.body;
   const gap = o.gap ?? 8;
   const padX = 8;
@@ -26,7 +26,9 @@ export function chipRow(tokens: readonly TokenInfo[], width: number, o: { size?:
   const ids: string[] = [];
   let x = 0;
   let y = 0;
+  const breaks = new Set(o.breaks ?? []);
   tokens.forEach((t, i) => {
+    const pos = o.positions?.[i] ?? i;
     const text = t.display;
     const tw = measure(text, size, { weight: 600 });
     const idText = String(t.id);
@@ -37,12 +39,12 @@ export function chipRow(tokens: readonly TokenInfo[], width: number, o: { size?:
     }
     chips.push({ x, y, width: w });
     parts.push(
-      `<g${attrs({ class: 'token', 'data-pos': i, transform: `translate(${n(x)},${n(y)})` })}><rect${attrs({ width: w, height: chipH, rx: 6, fill: c.tint, stroke: c.color, 'stroke-width': 1.4 })}/>` +
+      `<g${attrs({ class: 'token', 'data-pos': pos, transform: `translate(${n(x)},${n(y)})` })}><rect${attrs({ width: w, height: chipH, rx: 6, fill: c.tint, stroke: c.color, 'stroke-width': 1.4 })}/>` +
         label(text, w / 2, chipH / 2 + capCentre(size), { size, weight: 600, anchor: 'middle', fill: INK }).svg +
         `</g>`,
     );
     if (o.withIds) {
-      ids.push(label(idText, x + w / 2, y + chipH + size * 1.05, { size: size * 0.8, anchor: 'middle', fill: INK, extra: { class: o.idClass ?? 'token-id', 'data-token-id': t.id, 'data-pos': i } }).svg);
+      ids.push(label(idText, x + w / 2, y + chipH + size * 1.05, { size: size * 0.8, anchor: 'middle', fill: INK, extra: { class: o.idClass ?? 'token-id', 'data-token-id': t.id, 'data-pos': pos } }).svg);
     }
     if (mergeH && t.merges?.length) {
       const last = t.merges[t.merges.length - 1]!;
@@ -50,6 +52,17 @@ export function chipRow(tokens: readonly TokenInfo[], width: number, o: { size?:
       ids.push(label(m, x + w / 2, y + chipH + idH + SIZE.tiny * 1.1, { size: SIZE.tiny, anchor: 'middle', fill: MUTED }).svg);
     }
     x += w + gap;
+    if (breaks.has(i)) {
+      const skipped = (o.positions?.[i + 1] ?? i + 1) - pos - 1;
+      const gapLabel = `… ${skipped} tokens …`;
+      const gw = measure(gapLabel, size * 0.8) + 2 * padX;
+      if (x > 0 && x + gw > width) {
+        x = 0;
+        y += rowH;
+      }
+      parts.push(label(gapLabel, x + gw / 2, y + chipH / 2 + capCentre(size * 0.8), { size: size * 0.8, anchor: 'middle', fill: MUTED, extra: { class: 'elided-gap' } }).svg);
+      x += gw + gap;
+    }
   });
   const height = y + chipH + idH + mergeH;
   const maxX = Math.max(0, ...chips.map((ch) => ch.x + ch.width));

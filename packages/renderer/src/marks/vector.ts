@@ -3,7 +3,7 @@
  * (stroke width = column width), so a 128-cell column costs a few hundred bytes, not 128 rects.
  */
 import { STEPS, stepColor, type ValueScale } from '../scale.js';
-import { attrs, n, type AttrValue, type Block } from '../svg.js';
+import { attrs, marksAt, n, type AttrValue, type Block, type Mark } from '../svg.js';
 import { FAINT, INK, MUTED, SIZE } from '../theme.js';
 import { label } from '../text.js';
 
@@ -52,6 +52,7 @@ export function vectorColumn(values: ArrayLike<number>, o: ColumnOptions): Block
     svg: `<g${attrs({ id: o.id, class: 'vec', 'stroke-width': o.cellWidth, ...o.data })}>${paths}${outline}</g>`,
     width: o.cellWidth,
     height: o.height,
+    ...(o.id ? { marks: [{ kind: 'id', key: o.id, x: 0, y: 0, width: o.cellWidth, height: o.height }] } : {}),
   };
 }
 
@@ -65,13 +66,23 @@ export interface ColumnsOptions extends Omit<ColumnOptions, 'id' | 'data'> {
   readonly under?: readonly string[];
   readonly caption?: string;
   readonly title?: string;
+  /** Column indices after which positions are elided: a wider gap with an ellipsis is drawn there. */
+  readonly breaks?: readonly number[];
 }
 
 /** A row of vector columns, one per position, with optional title, labels and caption. */
 export function columns(vectors: readonly (ArrayLike<number> | undefined)[], o: ColumnsOptions): Block {
   const parts: string[] = [];
+  const marks: Mark[] = [];
   let y = 0;
-  const width = vectors.length * o.cellWidth + Math.max(0, vectors.length - 1) * o.gap;
+  const breaks = new Set(o.breaks ?? []);
+  const gapWidth = Math.max(2 * o.cellWidth + o.gap, SIZE.small * 1.6);
+  const xs: number[] = [];
+  for (let i = 0, x = 0; i < vectors.length; i++) {
+    xs.push(x);
+    x += o.cellWidth + o.gap + (breaks.has(i) ? gapWidth : 0);
+  }
+  const width = vectors.length ? xs[xs.length - 1]! + o.cellWidth : 0;
   let fullWidth = width;
   if (o.title) {
     const t = label(o.title, 0, SIZE.small * 0.8, { size: SIZE.small, weight: 600, fill: INK });
@@ -80,8 +91,12 @@ export function columns(vectors: readonly (ArrayLike<number> | undefined)[], o: 
     y += SIZE.small * 1.3;
   }
   const top = y;
+  for (const i of breaks) {
+    const cx = xs[i]! + o.cellWidth + o.gap / 2 + gapWidth / 2;
+    parts.push(label('…', cx, top + o.height / 2, { size: SIZE.small, anchor: 'middle', fill: MUTED, extra: { class: 'elided-gap' } }).svg);
+  }
   vectors.forEach((v, i) => {
-    const x = i * (o.cellWidth + o.gap);
+    const x = xs[i]!;
     if (!v) {
       parts.push(`<rect${attrs({ x, y: top, width: o.cellWidth, height: o.height, fill: '#f3f4f6', stroke: FAINT, 'stroke-width': 0.6, 'stroke-dasharray': '2 2' })}/>`);
       return;
@@ -89,13 +104,14 @@ export function columns(vectors: readonly (ArrayLike<number> | undefined)[], o: 
     const { data, ids, ...rest } = o;
     const col = vectorColumn(v, { ...rest, ...(ids?.(i) ? { id: ids(i)! } : {}), ...(data ? { data: data(i) } : {}) });
     parts.push(`<g transform="translate(${n(x)},${n(top)})">${col.svg}</g>`);
+    marks.push(...marksAt(col, x, top));
   });
   y += o.height;
   if (o.under) {
     const size = SIZE.tiny;
     const fits = o.under.every((s) => label(s, 0, 0, { size }).width <= o.cellWidth + o.gap - 1);
     o.under.forEach((s, i) => {
-      const cx = i * (o.cellWidth + o.gap) + o.cellWidth / 2;
+      const cx = xs[i]! + o.cellWidth / 2;
       if (fits) parts.push(label(s, cx, y + size * 1.1, { size, anchor: 'middle', fill: MUTED }).svg);
       else parts.push(label(s, 0, 0, { size, anchor: 'end', fill: MUTED, extra: { transform: `translate(${n(cx + size * 0.35)},${n(y + 4)}) rotate(-90)` } }).svg);
     });
@@ -107,7 +123,7 @@ export function columns(vectors: readonly (ArrayLike<number> | undefined)[], o: 
     const longest = Math.max(0, ...o.labels.map((s) => label(s, 0, 0, { size }).width));
     const fits = longest <= o.cellWidth + o.gap - 2;
     o.labels.forEach((s, i) => {
-      const cx = i * (o.cellWidth + o.gap) + o.cellWidth / 2;
+      const cx = xs[i]! + o.cellWidth / 2;
       if (fits) parts.push(label(s, cx, y + size * 1.2, { size, anchor: 'middle', fill: INK }).svg);
       else parts.push(label(s, 0, 0, { size, anchor: 'end', fill: INK, extra: { transform: `translate(${n(cx + size * 0.35)},${n(y + 4)}) rotate(-90)` } }).svg);
     });
@@ -119,7 +135,7 @@ export function columns(vectors: readonly (ArrayLike<number> | undefined)[], o: 
     fullWidth = Math.max(fullWidth, c.width);
     y += SIZE.caption * 1.5;
   }
-  return { svg: parts.join(''), width: fullWidth, height: y };
+  return { svg: parts.join(''), width: fullWidth, height: y, marks };
 }
 
 /** Short display of a token for labels: visible spaces, at most `max` characters. */

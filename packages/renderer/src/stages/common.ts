@@ -1,12 +1,13 @@
 /** The frame every stage shares (header, drawing, annotation) and helpers for rows of position vectors. */
+import { hook } from '@vectorview/trace';
 import type { Ctx } from '../context.js';
 import { annotationBlock } from '../marks/callout.js';
 import { columns, shortToken } from '../marks/vector.js';
 import { colorBar } from '../marks/plots.js';
 import { parseInline } from '../markdown.js';
 import { valueScale, type ValueScale } from '../scale.js';
-import { attrs, hstack, n, place, vstack, type Block } from '../svg.js';
-import { CATEGORY, GAP, INNER_WIDTH, INK, NOTE_WIDTH, SIZE, STAGE_CATEGORY, STAGE_PAD, STAGE_WIDTH } from '../theme.js';
+import { attrs, hstack, marked, marksAt, n, place, vstack, type Block } from '../svg.js';
+import { CATEGORY, GAP, INNER_WIDTH, INK, NOTE_WIDTH, SIZE, STAGE_PAD, STAGE_WIDTH, type Category } from '../theme.js';
 import { label, renderLines, wrap } from '../text.js';
 
 /** Height of a d_model column, whatever d_model is. */
@@ -17,22 +18,40 @@ export function drawnCount(ctx: Ctx, length = ctx.config.d_model): number {
 }
 
 export function geometry(ctx: Ctx, budget: number): { cellWidth: number; gap: number } {
-  const k = ctx.nTokens;
+  // An elision gap takes about two columns' room.
+  const k = ctx.shown.positions.length + 2 * ctx.shown.breaks.length;
   const raw = budget / (k + 0.4 * (k - 1));
   const cellWidth = Math.max(3, Math.min(22, raw));
   return { cellWidth, gap: Math.max(1.5, Math.min(10, cellWidth * 0.4)) };
 }
 
-export function tokenLabels(ctx: Ctx, max = 8): string[] {
-  return ctx.trace.tokens.map((t) => shortToken(t.display, max));
+/** Characters of a prompt printed in full; a longer one keeps its start and end. */
+const PROMPT_CHARS = 600;
+
+/** The prompt as printed: whole, or its first and last characters around a stated cut. */
+export function promptExcerpt(prompt: string): string {
+  const chars = [...prompt];
+  if (chars.length <= PROMPT_CHARS) return prompt;
+  const head = chars.slice(0, PROMPT_CHARS * 0.7).join('');
+  const tail = chars.slice(chars.length - PROMPT_CHARS * 0.25).join('');
+  return `${head} [… ${(chars.length - head.length - tail.length).toLocaleString('en-US')} characters elided …] ${tail}`;
 }
 
-/** A stage-local value scale from the drawn slices of some vectors; recorded for the legend. */
-export function stageScale(ctx: Ctx, stage: string, vectors: readonly (ArrayLike<number> | undefined)[], count: number, name: string): ValueScale {
+/** The logits of the last position, where the trace has them. */
+export function lastLogits(ctx: Ctx): Float32Array | undefined {
+  const t = ctx.tensor(hook.logits);
+  return t ? ctx.row(hook.logits, t.shape[0]! - 1) : undefined;
+}
+
+/** Labels of the shown positions' tokens. */
+export function tokenLabels(ctx: Ctx, max = 8): string[] {
+  return ctx.shown.positions.map((p) => shortToken(ctx.trace.tokens[p]!.display, max));
+}
+
+/** A stage-local value scale from the drawn slices of some vectors (a stage's `prepare` returns it for the legend). */
+export function stageScale(vectors: readonly (ArrayLike<number> | undefined)[], count: number, name: string): ValueScale {
   const slices = vectors.filter((v): v is ArrayLike<number> => v !== undefined).map((v) => Array.prototype.slice.call(v, 0, count) as number[]);
-  const scale = valueScale(slices, name);
-  ctx.scales.push({ stage, scale });
-  return scale;
+  return valueScale(slices, name);
 }
 
 export interface RowOptions {
@@ -49,21 +68,24 @@ export interface RowOptions {
   readonly count?: number;
 }
 
-/** One vector per position, side by side. */
+/** One vector per shown position, side by side; `vectors` (and `under`) hold every position. */
 export function positionRow(ctx: Ctx, vectors: readonly (ArrayLike<number> | undefined)[], o: RowOptions): Block {
   const g = geometry(ctx, o.budget);
-  return columns(vectors, {
+  const shown = ctx.shown.positions;
+  const ids = o.ids;
+  return columns(shown.map((p) => vectors[p]), {
     ...g,
     scale: o.scale,
     height: o.height ?? COLUMN_HEIGHT,
     count: o.count ?? drawnCount(ctx, o.length),
     ...(o.stride ? { stride: o.stride } : {}),
-    ...(o.ids ? { ids: o.ids } : {}),
+    ...(ids ? { ids: (i: number) => ids(shown[i]!) } : {}),
     ...(o.title ? { title: o.title } : {}),
     ...(o.labels ? { labels: tokenLabels(ctx) } : {}),
-    ...(o.under ? { under: o.under } : {}),
+    ...(o.under ? { under: shown.map((p) => o.under![p]!) } : {}),
     ...(o.caption ? { caption: o.caption } : {}),
-    data: (pos) => ({ 'data-pos': pos }),
+    breaks: ctx.shown.breaks,
+    data: (i) => ({ 'data-pos': shown[i]! }),
   });
 }
 
@@ -78,10 +100,17 @@ export interface FrameOptions {
   readonly hideShort?: boolean;
 }
 
+/** What a frame needs to know of its stage. */
+export interface StageMeta {
+  readonly id: string;
+  readonly category: Category;
+}
+
 /** Wraps a stage drawing with its header and annotation, as one <g id="stage-…">. */
-export function frame(ctx: Ctx, id: string, drawing: Block, o: FrameOptions = {}): Block {
+export function frame(ctx: Ctx, stage: StageMeta, drawing: Block, o: FrameOptions = {}): Block {
+  const { id } = stage;
   const note = ctx.note(id);
-  const category = CATEGORY[STAGE_CATEGORY[id] ?? 'operation'];
+  const category = CATEGORY[stage.category];
   const parts: Block[] = [];
   // Header: category tag, title, one-sentence summary.
   const tag = category.label.split(' (')[0]!.toUpperCase();
@@ -111,7 +140,7 @@ export function frame(ctx: Ctx, id: string, drawing: Block, o: FrameOptions = {}
     `<rect${attrs({ class: 'stage-bg', width: STAGE_WIDTH, height, rx: 14, fill: '#fff', stroke: '#d0d7de', 'stroke-width': 1.2 })}/>` +
     `<rect${attrs({ width: 8, height: height - 28, y: 14, x: 0, fill: category.color, ...(category.dash ? {} : {}) })}/>` +
     place(content, STAGE_PAD, STAGE_PAD);
-  return { svg: `<g${attrs({ id, class: 'stage', 'data-stage': id })}>${svg}</g>`, width: STAGE_WIDTH, height };
+  return { svg: `<g${attrs({ id, class: 'stage', 'data-stage': id })}>${svg}</g>`, width: STAGE_WIDTH, height, marks: marksAt(content, STAGE_PAD, STAGE_PAD) };
 }
 
 /** A caption of plain or Markdown text, wrapped to `width`. */
@@ -121,7 +150,7 @@ export function caption(ctx: Ctx, markdown: string, width: number, size: number 
 }
 
 export function stepGroup(step: number, block: Block, extra: Record<string, string | number> = {}): Block {
-  return { ...block, svg: `<g${attrs({ 'data-step': step, class: 'step', ...extra })}>${block.svg}</g>` };
+  return marked({ ...block, svg: `<g${attrs({ 'data-step': step, class: 'step', ...extra })}>${block.svg}</g>` }, 'step', String(step));
 }
 
 export { n, place, hstack, vstack };

@@ -6,6 +6,7 @@ import { randomLcg, randomNormal } from 'd3-random';
 import { readFileSync } from 'node:fs';
 import { decode as decodeIds } from 'gpt-tokenizer/encoding/r50k_base';
 import { createTrace, decodeSafetensors, normalizeConfig, type ModelConfig, type Tensor, type TokenInfo, type Trace } from '@vectorview/trace';
+import { syntheticAnalysis } from './analysis.js';
 
 const FIXTURE = new URL('../../../../fixtures/gpt2-tiny-hf/', import.meta.url);
 
@@ -32,8 +33,11 @@ export function tokenText(id: number): string {
   return tokenInfo(id).display;
 }
 
-/** The fixture's prompt `index` (0: 3 tokens, 1: "The capital of France is", 2: 14 tokens) as a Trace. */
-export function fixtureTrace(index = 2): Trace {
+/**
+ * The fixture's prompt `index` (0: 3 tokens, 1: "The capital of France is", 2: 14 tokens) as a Trace,
+ * with an analysis section (test-support/analysis.ts) unless `analysis` is false.
+ */
+export function fixtureTrace(index = 2, analysis = true): Trace {
   const config = normalizeConfig(JSON.parse(readFileSync(new URL('config.json', FIXTURE), 'utf8')), 'gpt2-tiny-hf (random weights)');
   const { metadata, tensors } = decodeSafetensors(readFileSync(new URL('expected.safetensors', FIXTURE)));
   const prompts = JSON.parse(metadata['prompts'] ?? '[]') as number[][];
@@ -52,15 +56,19 @@ export function fixtureTrace(index = 2): Trace {
   return createTrace({
     config,
     tokens,
-    tensors: own,
+    ...(analysis ? syntheticAnalysis(config, tokens, own) : { tensors: own }),
     prompt: tokens.map((t) => t.text).join(''),
     created: '2025-01-01T00:00:00.000Z',
     engine: { name: 'huggingface-transformers', version: '5.17.0', mode: 'external' },
   });
 }
 
-/** A GPT-2-124M-shaped trace (d_model 768, 12 heads, 12 layers, 50,257 vocab) with seeded random values. */
-export function syntheticTrace(nTokens = 16, seed = 1): Trace {
+/**
+ * A GPT-2-124M-shaped trace (d_model 768, 12 heads, 12 layers, 50,257 vocab) with seeded random values.
+ * `fullLayers`: the layers that get every hook; the others get only the residual stream the poster's
+ * norm chart reads, so long prompts stay cheap (layer 0's pattern alone is 12 × n² numbers).
+ */
+export function syntheticTrace(nTokens = 16, seed = 1, fullLayers?: readonly number[]): Trace {
   const config: ModelConfig = normalizeConfig({ n_vocab: 50257, n_context: 1024, d_model: 768, n_head: 12, n_layer: 12, name: 'gpt2 (synthetic values)' });
   const uniform = randomLcg(seed);
   const normal = randomNormal.source(uniform)();
@@ -98,6 +106,10 @@ export function syntheticTrace(nTokens = 16, seed = 1): Trace {
   };
   for (let l = 0; l < Lc; l++) {
     const b = `blocks.${l}`;
+    if (fullLayers && !fullLayers.includes(l)) {
+      for (const name of ['hook_resid_pre', 'hook_resid_post']) tensors.set(`${b}.${name}`, fill([P, D], 1 + l * 0.3));
+      continue;
+    }
     for (const name of ['hook_resid_pre', 'hook_resid_mid', 'hook_resid_post', 'hook_attn_out', 'hook_mlp_out', 'ln1.hook_normalized', 'ln1.hook_out', 'ln2.hook_normalized', 'ln2.hook_out']) tensors.set(`${b}.${name}`, fill([P, D], 1 + l * 0.3));
     tensors.set(`${b}.ln1.hook_scale`, fill([P, 1], 1));
     tensors.set(`${b}.ln2.hook_scale`, fill([P, 1], 1));
@@ -115,5 +127,5 @@ export function syntheticTrace(nTokens = 16, seed = 1): Trace {
   const ids = Array.from({ length: P }, () => Math.floor(uniform() * 50000));
   tensors.set('tokens', { shape: [P], data: Int32Array.from(ids) });
   const tokens = ids.map(tokenInfo);
-  return createTrace({ config, tokens, tensors, logitPositions: [P - 1], prompt: tokens.map((t) => t.text).join(''), created: '2025-01-01T00:00:00.000Z' });
+  return createTrace({ config, tokens, ...syntheticAnalysis(config, tokens, tensors, seed), logitPositions: [P - 1], prompt: tokens.map((t) => t.text).join(''), created: '2025-01-01T00:00:00.000Z' });
 }

@@ -1,0 +1,194 @@
+/**
+ * The analyses of one traced pass, at its last position (definitions: docs/trace-format.md). The
+ * maths on activations comes from @vectorview/trace; the engine adds what only it has: the weights,
+ * W_U on the backend for the logit lens, and a second forward pass on the induction probe.
+ */
+import {
+  analysisTensor,
+  attributionTargets,
+  chooseFocusHead,
+  componentLabels,
+  directLogitAttribution,
+  HEAD_ROLES,
+  headRoleScores,
+  hook,
+  inductionProbeScores,
+  inductionProbeTokens,
+  layerNormVector,
+  lensPoints,
+  logitLens,
+  PROBE_REPEAT,
+  PROBE_SEED,
+  vectorAt,
+  type AnalysisMetadata,
+  type Tensor,
+} from '@vectorview/trace';
+import type { Gpt2Model } from './model.js';
+import type { Gpt2Weights } from './weights.js';
+
+export interface AnalysisOptions {
+  /** The head to draw in full, overriding the criterion (either part alone restricts it). */
+  readonly focus?: { readonly layer?: number | undefined; readonly head?: number | undefined };
+  /** The probe's first token: <|endoftext|> where the vocabulary has it. */
+  readonly probeStart: number;
+  readonly probeSeed?: number;
+}
+
+export interface PassAnalysis {
+  readonly tensors: Map<string, Tensor>;
+  readonly metadata: AnalysisMetadata;
+}
+
+function get(tensors: ReadonlyMap<string, Tensor>, name: string): Tensor {
+  const t = tensors.get(name);
+  if (!t) throw new Error(`the pass recorded no ${name}, which the analyses need`);
+  return t;
+}
+
+/** W_U[:, t] as a view: W_U = W_Eᵀ (or lm_headᵀ), so column t is row t of the [n_vocab, d_model] table. */
+export function unembedColumn(weights: Gpt2Weights, token: number): Float32Array {
+  const d = weights.config.d_model;
+  return (weights.lmHead ?? weights.wte).subarray(token * d, (token + 1) * d);
+}
+
+/** The residual stream at position p split into its components, in `componentLabels` order (final_ln_bias excluded). */
+export function residualComponents(tensors: ReadonlyMap<string, Tensor>, p: number, nLayer: number, nHead: number): Float32Array[] {
+  const out = [vectorAt(get(tensors, hook.embed), p), vectorAt(get(tensors, hook.posEmbed), p)];
+  for (let l = 0; l < nLayer; l++) {
+    const result = get(tensors, hook.block(l, 'attn.hook_result'));
+    const heads = Array.from({ length: nHead }, (_, h) => vectorAt(result, p, h));
+    const attnOut = vectorAt(get(tensors, hook.block(l, 'hook_attn_out')), p);
+    // b_O is whatever attn_out holds beyond the heads' own outputs.
+    const bias = attnOut.map((x, i) => heads.reduce((s, head) => s - head[i]!, x));
+    out.push(...heads, bias, vectorAt(get(tensors, hook.block(l, 'hook_mlp_out')), p));
+  }
+  return out;
+}
+
+/**
+ * The token-level circuits of one head: with e_i = LN1ˡ(W_E[t_i]) (γ and β included),
+ * qk[i, j] = (e_i W_Q + b_Q) · (e_j W_K + b_K) / √d_head and ov[j, i] = ((e_j W_V + b_V) W_O) · W_U[:, t_i].
+ */
+export function tokenCircuits(weights: Gpt2Weights, ids: readonly number[], layer: number, head: number): { qk: Float32Array; ov: Float32Array } {
+  const { d_model: d, d_head: dh, layer_norm_eps: eps } = weights.config;
+  const w = weights.layers[layer]!;
+  const n = ids.length;
+  const e = ids.map((id) => layerNormVector(weights.wte.subarray(id * d, (id + 1) * d), w.ln1.w, w.ln1.b, eps));
+  // c_attn columns are q | k | v, each grouped by head.
+  const project = (x: Float32Array, block: number) => {
+    const out = new Float64Array(dh);
+    const column = block * d + head * dh;
+    for (let c = 0; c < dh; c++) out[c] = w.attnB[column + c]!;
+    for (let r = 0; r < d; r++) {
+      const xr = x[r]!;
+      const row = r * 3 * d + column;
+      for (let c = 0; c < dh; c++) out[c]! += xr * w.attnW[row + c]!;
+    }
+    return out;
+  };
+  const q = e.map((x) => project(x, 0));
+  const k = e.map((x) => project(x, 1));
+  const v = e.map((x) => project(x, 2));
+  const qk = new Float32Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let c = 0; c < dh; c++) s += q[i]![c]! * k[j]![c]!;
+      qk[i * n + j] = s / Math.sqrt(dh);
+    }
+  }
+  // Head h's W_O slice is rows h·d_head … of c_proj.
+  const written = v.map((vj) => {
+    const out = new Float64Array(d);
+    for (let c = 0; c < dh; c++) {
+      const row = (head * dh + c) * d;
+      for (let r = 0; r < d; r++) out[r]! += vj[c]! * w.projW[row + r]!;
+    }
+    return out;
+  });
+  const ov = new Float32Array(n * n);
+  const columns = ids.map((id) => unembedColumn(weights, id));
+  for (let j = 0; j < n; j++) {
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let r = 0; r < d; r++) s += written[j]![r]! * columns[i]![r]!;
+      ov[j * n + i] = s;
+    }
+  }
+  return { qk, ov };
+}
+
+/**
+ * The probe's scores depend on the model and the seed only, never on the prompt, so each model
+ * runs the probe once per seed; later traces with the same model reuse it.
+ */
+const probeCache = new WeakMap<Gpt2Model, Map<string, Float32Array>>();
+
+function inductionProbe(model: Gpt2Model, probe: readonly number[], repeat: number): Float32Array {
+  const key = probe.join(',');
+  const cached = probeCache.get(model)?.get(key);
+  if (cached) return cached;
+  const { n_layer } = model.config;
+  // Only the patterns are read back; batched is the same arithmetic as vector-wise, and faster.
+  const { tensors } = model.forward(probe, { mode: 'batched', unembed: 'last', record: (name) => name.endsWith('attn.hook_pattern') });
+  const scores = inductionProbeScores(Array.from({ length: n_layer }, (_, l) => get(tensors, hook.block(l, 'attn.hook_pattern'))), repeat);
+  const forModel = probeCache.get(model) ?? new Map<string, Float32Array>();
+  probeCache.set(model, forModel.set(key, scores));
+  return scores;
+}
+
+/** Every analysis of the pass whose tensors are given (`ids` its tokens, `decodedId` the token it decoded). */
+export function analysePass(model: Gpt2Model, tensors: ReadonlyMap<string, Tensor>, ids: readonly number[], decodedId: number, options: AnalysisOptions): PassAnalysis {
+  const { weights, config } = model;
+  const { n_layer, n_head, n_vocab, n_context } = config;
+  const n = ids.length;
+  const p = n - 1;
+  const out = new Map<string, Tensor>();
+  const logits = get(tensors, hook.logits);
+  const last = logits.data.subarray(logits.data.length - n_vocab);
+
+  const targets = attributionTargets(last, decodedId);
+  const components = componentLabels(config);
+  const scale = get(tensors, hook.lnFinal('hook_scale')).data[p]!;
+  const columns = Array.from(targets, (t) => unembedColumn(weights, t));
+  const directLogit = directLogitAttribution(residualComponents(tensors, p, n_layer, n_head), { scale, gamma: weights.lnF.w, beta: weights.lnF.b }, columns);
+  out.set(analysisTensor.targets, { shape: [targets.length], data: targets });
+  out.set(analysisTensor.directLogit, { shape: [components.length, targets.length], data: directLogit });
+
+  const points = lensPoints(config);
+  const lens = logitLens(
+    points.map((name) => vectorAt(get(tensors, name), p)),
+    { gamma: weights.lnF.w, beta: weights.lnF.b, eps: config.layer_norm_eps },
+    (rows, count) => model.unembed(rows, count),
+    targets,
+  );
+  const top = lens.topIds.length / points.length;
+  out.set(analysisTensor.lensTargetProbs, { shape: [points.length, targets.length], data: lens.targetProbs });
+  out.set(analysisTensor.lensTargetRanks, { shape: [points.length, targets.length], data: lens.targetRanks });
+  out.set(analysisTensor.lensTopIds, { shape: [points.length, top], data: lens.topIds });
+  out.set(analysisTensor.lensTopProbs, { shape: [points.length, top], data: lens.topProbs });
+
+  if (n > 1) {
+    const patterns = Array.from({ length: n_layer }, (_, l) => get(tensors, hook.block(l, 'attn.hook_pattern')));
+    for (const role of HEAD_ROLES) out.set(analysisTensor.headScores(role), { shape: [n_layer, n_head], data: headRoleScores(patterns, ids, role) });
+  }
+
+  const metadata: { -readonly [K in keyof AnalysisMetadata]: AnalysisMetadata[K] } = {
+    attribution: { components },
+    logit_lens: { points },
+  };
+  const repeat = PROBE_REPEAT;
+  if (2 * repeat + 1 <= n_context) {
+    const seed = options.probeSeed ?? PROBE_SEED;
+    const probe = inductionProbeTokens(n_vocab, options.probeStart, repeat, seed);
+    out.set(analysisTensor.inductionProbe, { shape: [n_layer, n_head], data: inductionProbe(model, probe, repeat) });
+    metadata.probe_tokens = { seed, repeat, tokens: probe };
+  }
+
+  const focus = chooseFocusHead({ components, directLogit, targets }, decodedId, config, options.focus);
+  const { qk, ov } = tokenCircuits(weights, ids, focus.layer, focus.head);
+  out.set(analysisTensor.circuitQk, { shape: [n, n], data: qk });
+  out.set(analysisTensor.circuitOv, { shape: [n, n], data: ov });
+  metadata.circuits = focus;
+  return { tensors: out, metadata };
+}

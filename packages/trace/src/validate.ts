@@ -3,6 +3,7 @@
  * shape, finite values, token ids inside the vocabulary, and the metadata's types. Bad input gets
  * one line naming the tensor or field, never a poster with "undefined" or "NaN" in it.
  */
+import { analysisTensor, ATTRIBUTION_TOP, componentLabels, HEAD_ROLES, LENS_TOP, lensPoints } from './analysis.js';
 import type { ModelConfig } from './config.js';
 import type { DecodeRecord } from './decoding.js';
 import type { Tensor } from './safetensors.js';
@@ -10,8 +11,28 @@ import { BLOCK_HOOKS, TraceError, type EngineInfo, type TokenInfo } from './trac
 
 const LN = ['hook_scale', 'hook_normalized', 'hook_out'] as const;
 
+/** The sizes of the analysis section that the config does not fix: how many targets, how many top tokens per lens point. */
+export interface AnalysisSizes {
+  readonly targets: number;
+  readonly top: number;
+}
+
+/** The analysis section's shapes (analysis.ts), or undefined when the name is not one of its tensors. */
+function analysisShape(name: string, c: ModelConfig, pos: number, sizes: AnalysisSizes): readonly number[] | undefined {
+  const points = lensPoints(c).length;
+  if (name === analysisTensor.targets) return [sizes.targets];
+  if (name === analysisTensor.directLogit) return [componentLabels(c).length, sizes.targets];
+  if (name === analysisTensor.lensTargetProbs || name === analysisTensor.lensTargetRanks) return [points, sizes.targets];
+  if (name === analysisTensor.lensTopIds || name === analysisTensor.lensTopProbs) return [points, sizes.top];
+  if (name === analysisTensor.inductionProbe || HEAD_ROLES.some((role) => analysisTensor.headScores(role) === name)) return [c.n_layer, c.n_head];
+  if (name === analysisTensor.circuitQk || name === analysisTensor.circuitOv) return [pos, pos];
+  return undefined;
+}
+
 /** The shape docs/trace-format.md gives a tensor, or undefined when the name is not in the format. */
-export function expectedShape(name: string, c: ModelConfig, pos: number, logitRows: number): readonly number[] | undefined {
+export function expectedShape(name: string, c: ModelConfig, pos: number, logitRows: number, sizes: AnalysisSizes = { targets: 0, top: 0 }): readonly number[] | undefined {
+  const analysis = analysisShape(name, c, pos, sizes);
+  if (analysis) return analysis;
   const { d_model: d, n_head: h, d_head: dh, d_mlp: m, n_vocab: v } = c;
   if (name === 'tokens') return [pos];
   if (name === 'hook_embed' || name === 'hook_pos_embed') return [pos, d];
@@ -37,9 +58,17 @@ export function expectedShape(name: string, c: ModelConfig, pos: number, logitRo
  */
 export function checkTraceLayout(config: ModelConfig, pos: number, entries: Iterable<{ readonly name: string; readonly shape: readonly number[] }>, logitRows?: number): void {
   if (pos > config.n_context) throw new TraceError(`the trace has ${pos} tokens but config n_context is ${config.n_context}`);
-  for (const { name, shape } of entries) {
+  const list = [...entries];
+  // Taken from the file, so bounded here: at most the top ATTRIBUTION_TOP plus the decoded token, and LENS_TOP per lens point.
+  const sizeOf = (tensor: string, axis: number, max: number, what: string) => {
+    const n = list.find((e) => e.name === tensor)?.shape[axis] ?? 0;
+    if (n > max) throw new TraceError(`tensor ${tensor} has ${n} ${what}, more than the ${max} the trace format allows`);
+    return n;
+  };
+  const sizes = { targets: sizeOf(analysisTensor.targets, 0, ATTRIBUTION_TOP + 1, 'targets'), top: sizeOf(analysisTensor.lensTopIds, 1, LENS_TOP, 'top tokens') };
+  for (const { name, shape } of list) {
     const rows = name === 'logits' ? (logitRows ?? shape[0] ?? 0) : (logitRows ?? 0);
-    const expected = expectedShape(name, config, pos, rows);
+    const expected = expectedShape(name, config, pos, rows, sizes);
     if (!expected) throw new TraceError(`tensor ${name} is not in the trace format for this config (${config.n_layer} layers; see docs/trace-format.md)`);
     if (expected.length !== shape.length || expected.some((n, i) => shape[i] !== n)) {
       throw new TraceError(`tensor ${name} has shape [${shape.join(', ')}], but the config and ${pos} tokens give [${expected.join(', ')}]`);

@@ -3,15 +3,7 @@
  * TeX string is converted once (cached for the process) and drawn as a <symbol> in the poster's
  * defs, referenced by <use>, so a formula that appears fifty times costs its paths once.
  */
-import { mathjax } from '@mathjax/src/js/mathjax.js';
-import { TeX } from '@mathjax/src/js/input/tex.js';
-import { SVG } from '@mathjax/src/js/output/svg.js';
-import { liteAdaptor, type LiteAdaptor } from '@mathjax/src/js/adaptors/liteAdaptor.js';
-import { RegisterHTMLHandler } from '@mathjax/src/js/handlers/html.js';
-import '@mathjax/src/js/input/tex/base/BaseConfiguration.js';
-import '@mathjax/src/js/input/tex/ams/AmsConfiguration.js';
-import '@mathjax/src/js/input/tex/boldsymbol/BoldsymbolConfiguration.js';
-import { MathJaxNewcmFont } from '@mathjax/mathjax-newcm-font/js/svg.js';
+import { convertTex, convertTexSync } from './mathjax.js';
 import { attrs, esc, n } from './svg.js';
 
 export interface TexGlyph {
@@ -24,11 +16,6 @@ export interface TexGlyph {
   readonly error: boolean;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type MathDocument = any;
-
-let adaptor: LiteAdaptor | undefined;
-let doc: MathDocument;
 const glyphs = new Map<string, TexGlyph>();
 
 function hash(text: string): string {
@@ -38,16 +25,6 @@ function hash(text: string): string {
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   return h.toString(36);
-}
-
-function init(): void {
-  if (adaptor) return;
-  mathjax.asyncLoad = (name: string) => import(name);
-  adaptor = liteAdaptor();
-  RegisterHTMLHandler(adaptor);
-  const tex = new TeX({ packages: ['base', 'ams', 'boldsymbol'] });
-  const svg = new SVG({ fontCache: 'none', fontData: MathJaxNewcmFont, linebreaks: { inline: false } });
-  doc = mathjax.document('', { InputJax: tex, OutputJax: svg });
 }
 
 function parse(tex: string, html: string): TexGlyph {
@@ -67,20 +44,14 @@ function parse(tex: string, html: string): TexGlyph {
 
 /** Converts TeX strings ahead of drawing, waiting for any font ranges MathJax loads on demand. */
 export async function prepareTex(strings: Iterable<string>): Promise<void> {
-  init();
-  for (const tex of strings) {
-    if (glyphs.has(tex)) continue;
-    const node = await mathjax.handleRetriesFor(() => doc.convert(tex, { display: false }));
-    glyphs.set(tex, parse(tex, adaptor!.outerHTML(node)));
-  }
+  for (const tex of strings) if (!glyphs.has(tex)) glyphs.set(tex, parse(tex, await convertTex(tex)));
 }
 
 /** The glyph of a TeX string; converts synchronously when it was not prepared (throws if MathJax needs to load a font range). */
 export function texGlyph(tex: string): TexGlyph {
   let glyph = glyphs.get(tex);
   if (!glyph) {
-    init();
-    glyph = parse(tex, adaptor!.outerHTML(doc.convert(tex, { display: false })));
+    glyph = parse(tex, convertTexSync(tex));
     glyphs.set(tex, glyph);
   }
   return glyph;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  ATTRIBUTION_TOP,
   analysisTensor,
   attributionOf,
   attributionTargets,
@@ -22,8 +23,8 @@ import {
 } from './analysis.js';
 import { normalizeConfig } from './config.js';
 import { softmax } from './decoding.js';
-import type { Tensor } from './safetensors.js';
-import { createTrace, decodeTrace, encodeTrace, TraceError, type TokenInfo } from './trace.js';
+import { encodeSafetensors, type Tensor } from './safetensors.js';
+import { createTrace, decodeTrace, encodeTrace, TraceError, traceMetadata, type TokenInfo } from './trace.js';
 
 const tiny = normalizeConfig({ n_vocab: 12, n_context: 64, d_model: 4, n_head: 2, n_layer: 1 }, 'tiny');
 
@@ -212,6 +213,15 @@ describe('the analysis section in a trace file', () => {
     expect(Object.keys(a.heads!)).toEqual([...HEAD_ROLES]);
     expect(a.inductionProbe!.tokens).toHaveLength(41);
     expect(a.circuits).toMatchObject({ ...focus, qk: tensors.get(analysisTensor.circuitQk)!.data });
+  });
+
+  it('refuses a file whose analysis sizes exceed the format, from its header, in one line', () => {
+    const metadataOf = traceMetadata(createTrace({ config: tiny, tokens, tensors, analysis: metadata }));
+    const targets = ATTRIBUTION_TOP + 2;
+    const oversized = new Map(tensors)
+      .set(analysisTensor.targets, { shape: [targets], data: new Int32Array(targets) })
+      .set(analysisTensor.directLogit, { shape: [labels.length, targets], data: new Float32Array(labels.length * targets) });
+    expect(() => decodeTrace(encodeSafetensors(oversized, metadataOf))).toThrow(new RegExp(`attribution\\.targets has ${targets} targets, more than the ${ATTRIBUTION_TOP + 1}`));
   });
 
   it('reads a trace without analyses as having none', () => {

@@ -23,7 +23,7 @@ import {
   type AnalysisMetadata,
   type Tensor,
 } from '@vectorview/trace';
-import type { Gpt2Model } from './model.js';
+import type { ForwardMode, Gpt2Model } from './model.js';
 import type { Gpt2Weights } from './weights.js';
 
 export interface AnalysisOptions {
@@ -31,6 +31,8 @@ export interface AnalysisOptions {
   readonly focus?: { readonly layer?: number | undefined; readonly head?: number | undefined };
   /** The probe's first token: <|endoftext|> where the vocabulary has it. */
   readonly probeStart: number;
+  /** The traced pass's mode, which the probe pass uses too. */
+  readonly mode: ForwardMode;
   readonly probeSeed?: number;
 }
 
@@ -124,13 +126,14 @@ export function tokenCircuits(weights: Gpt2Weights, ids: readonly number[], laye
  */
 const probeCache = new WeakMap<Gpt2Model, Map<string, Float32Array>>();
 
-function inductionProbe(model: Gpt2Model, probe: readonly number[], repeat: number): Float32Array {
+function inductionProbe(model: Gpt2Model, probe: readonly number[], repeat: number, mode: ForwardMode): Float32Array {
   const key = probe.join(',');
   const cached = probeCache.get(model)?.get(key);
   if (cached) return cached;
   const { n_layer } = model.config;
-  // Only the patterns are read back; batched is the same arithmetic as vector-wise, and faster.
-  const { tensors } = model.forward(probe, { mode: 'batched', unembed: 'last', record: (name) => name.endsWith('attn.hook_pattern') });
+  // Only the patterns are read back. In the traced pass's own mode, so the weights it already
+  // uploaded serve (a cold first pass in the other mode would upload and pack them all again).
+  const { tensors } = model.forward(probe, { mode, unembed: 'last', record: (name) => name.endsWith('attn.hook_pattern') });
   const scores = inductionProbeScores(Array.from({ length: n_layer }, (_, l) => get(tensors, hook.block(l, 'attn.hook_pattern'))), repeat);
   const forModel = probeCache.get(model) ?? new Map<string, Float32Array>();
   probeCache.set(model, forModel.set(key, scores));
@@ -181,7 +184,7 @@ export function analysePass(model: Gpt2Model, tensors: ReadonlyMap<string, Tenso
   if (2 * repeat + 1 <= n_context) {
     const seed = options.probeSeed ?? PROBE_SEED;
     const probe = inductionProbeTokens(n_vocab, options.probeStart, repeat, seed);
-    out.set(analysisTensor.inductionProbe, { shape: [n_layer, n_head], data: inductionProbe(model, probe, repeat) });
+    out.set(analysisTensor.inductionProbe, { shape: [n_layer, n_head], data: inductionProbe(model, probe, repeat, options.mode) });
     metadata.probe_tokens = { seed, repeat, tokens: probe };
   }
 

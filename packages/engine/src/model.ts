@@ -101,8 +101,9 @@ export class Gpt2Model {
 
   /** Rows [count, d_model], already through the final LayerNorm, times W_U: [count, n_vocab] logits (the logit lens). */
   unembed(rows: Float32Array, count: number): Float32Array {
-    const unembedding = this.unembedding(true);
-    const product = tf.tidy(() => tf.matMul(tf.tensor2d(rows, [count, this.config.d_model]), unembedding.wU!));
+    // Against W_E as stored, like a last-position pass: a handful of rows do not repay building W_U.
+    const unembedding = this.unembedding(false);
+    const product = tf.tidy(() => tf.matMul(tf.tensor2d(rows, [count, this.config.d_model]), unembedding.wE, false, true));
     // Read back outside tidy: tidy would walk a returned typed array element by element looking for tensors.
     const logits = product.dataSync() as Float32Array;
     product.dispose();

@@ -68,7 +68,7 @@ export function traceForward(model: Gpt2Model, tokenizer: Tokenizer, options: Tr
   tensors.set(hook.tokens, { shape: [ids.length], data: Int32Array.from(ids) });
   const analysisStart = performance.now();
   const probeStart = tokenizer.endOfText < model.config.n_vocab ? tokenizer.endOfText : 0;
-  const analysis = analysePass(model, tensors, ids, record.chosen.id, { probeStart, ...(options.focus ? { focus: options.focus } : {}), ...(options.probeSeed !== undefined ? { probeSeed: options.probeSeed } : {}) });
+  const analysis = analysePass(model, tensors, ids, record.chosen.id, { probeStart, mode, ...(options.focus ? { focus: options.focus } : {}), ...(options.probeSeed !== undefined ? { probeSeed: options.probeSeed } : {}) });
   for (const [name, t] of analysis.tensors) tensors.set(name, t);
   const analysisMs = performance.now() - analysisStart;
   const tenths = (ms: number) => Math.round(ms * 10) / 10;

@@ -15,8 +15,6 @@ const FLAGS = {
   pdf: { type: 'string' },
   'single-file': { type: 'boolean' },
   theme: { type: 'string' },
-  head: { type: 'string' },
-  layer: { type: 'string' },
   'notes-in-pdf': { type: 'boolean' },
 } as const;
 
@@ -26,8 +24,6 @@ const HELP = {
   pdf: { value: 'FILE.pdf', meaning: 'also print the slides to PDF (needs Chromium)' },
   'single-file': { meaning: 'write one self-contained HTML file' },
   theme: { value: 'NAME', meaning: 'a reveal.js theme', default: DEFAULT_THEME },
-  head: { value: 'H', meaning: 'the attention head shown in detail', default: '0' },
-  layer: { value: 'L', meaning: 'the layer shown in detail', default: '0' },
   'notes-in-pdf': { meaning: 'add the speaker notes to the PDF, one page after each slide' },
 } as const satisfies Record<keyof typeof FLAGS, FlagHelp>;
 

@@ -48,8 +48,11 @@ export const FORWARD_FLAGS = {
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
-/** FORWARD_FLAGS plus `--trace FILE`: the inputs `traceFromFlags` accepts, for commands that draw a pass. */
-export const TRACE_INPUT_FLAGS = { ...FORWARD_FLAGS, trace: { type: 'string' } } as const satisfies ParseArgsConfig['options'];
+/**
+ * FORWARD_FLAGS plus `--trace FILE` and the head drawn in full (`--layer`, `--head`, whose circuits
+ * the pass computes): the inputs `traceFromFlags` accepts, for commands that draw a pass.
+ */
+export const TRACE_INPUT_FLAGS = { ...FORWARD_FLAGS, trace: { type: 'string' }, head: { type: 'string' }, layer: { type: 'string' } } as const satisfies ParseArgsConfig['options'];
 
 /** What `--help` says of one flag. */
 export interface FlagHelp {
@@ -78,6 +81,8 @@ export const FORWARD_HELP = {
 export const TRACE_INPUT_HELP = {
   ...FORWARD_HELP,
   trace: { value: 'FILE', meaning: 'draw a saved trace instead of running a model (no --model, --prompt or decoding flags)' },
+  head: { value: 'H', meaning: 'the attention head drawn in full, whose QK and OV circuits are computed (alone: the best head with that index)', default: 'the head with the largest direct attribution to the decoded token' },
+  layer: { value: 'L', meaning: 'the layer of the head drawn in full (alone: the best head in that layer)', default: 'as for --head' },
 } as const satisfies Record<keyof typeof TRACE_INPUT_FLAGS, FlagHelp>;
 
 /** `--help`'s text: the usage line, then every flag with its meaning and default. */

@@ -78,7 +78,14 @@ class GPT2(torch.nn.Module):
         self.params = torch.nn.ParameterDict()
         add = lambda name, p: self.params.__setitem__(name.replace(".", "__"), p)
         add("transformer.wte.weight", normal((c["vocab_size"], d), std))
-        add("transformer.wpe.weight", normal((c["n_positions"], d), 0.01))
+        # Positions start as sinusoids (scaled to the embeddings' size) and are then learned like GPT-2's:
+        # a fixed offset is then a rotation that W_Q·W_Kᵀ can express, so previous-token heads, the first
+        # half of an induction circuit, form sooner than from N(0, 0.01²).
+        position = torch.arange(c["n_positions"], dtype=torch.float32)[:, None]
+        frequency = torch.exp(-math.log(10000.0) * torch.arange(0, d, 2, dtype=torch.float32) / d)
+        sinusoid = torch.zeros(c["n_positions"], d)
+        sinusoid[:, 0::2], sinusoid[:, 1::2] = torch.sin(position * frequency), torch.cos(position * frequency)
+        add("transformer.wpe.weight", P(sinusoid * std))
         for l in range(c["n_layer"]):
             p = f"transformer.h.{l}."
             add(p + "ln_1.weight", P(torch.ones(d)))

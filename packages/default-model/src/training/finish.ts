@@ -9,10 +9,11 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gpt2Tokenizer } from '@vectorview/engine';
+import { componentLabel } from '@vectorview/trace';
 import { loadModel } from '@vectorview/engine/node';
 import { defaultPrompt } from '../index.js';
 import { evaluationTargets, loadTokenData, unigramLoss } from './data.js';
-import { heldOutLoss, topCandidates } from './evaluate.js';
+import { circuitScores, heldOutLoss, INDUCTION_PROBES, PREVIOUS_TOKEN_WINDOWS, topCandidates } from './evaluate.js';
 import { exportCheckpoint, type ExportInfo } from './export.js';
 import { HPARAMS, MERGES, MODEL, MODEL_NAME, packageRoot } from './hparams.js';
 
@@ -55,12 +56,22 @@ try {
   const heldOut = heldOutLoss(model, data.heldOut);
   const unigram = unigramLoss(data.train, evaluationTargets(data.heldOut, MODEL.n_positions), MODEL.vocab_size);
   const round = (x: number) => Number(x.toFixed(4));
+  log('head scores through the engine…');
+  const scores = circuitScores(model, data.heldOut);
+  const heads = Array.from(scores.previousToken, (previous, i) => ({
+    head: componentLabel.head(Math.floor(i / MODEL.n_head), i % MODEL.n_head),
+    previous_token: round(previous),
+    induction: round(scores.induction[i]!),
+  }));
   const candidates = (prompt: string) => topCandidates(model, tokenizer, prompt, 5).map((c) => ({ ...c, p: round(c.p) }));
   const evaluation = {
     protocol: `mean next-token loss in nats; the held-out token stream cut into ${MODEL.n_positions}-token windows, every token but a window's first predicted; unigram = add-one-smoothed token frequencies of the training split`,
     held_out_loss: round(heldOut.loss),
     unigram_loss: round(unigram),
     held_out_targets: heldOut.targets,
+    best_previous_token: round(Math.max(...scores.previousToken)),
+    best_induction: round(Math.max(...scores.induction)),
+    head_scores_protocol: `previous_token: TransformerLens detect_head ("mul") on the first ${PREVIOUS_TOKEN_WINDOWS} held-out windows; induction: ARENA's score on [<|endoftext|>] + R + R, |R| = ${INDUCTION_PROBES.map((p) => p.repeat).join(', ')} (one seed each), averaged`,
   };
   const weightsBytes = (await readFile(weightsFile)).byteLength;
   const summary = {
@@ -69,11 +80,13 @@ try {
     train_tokens: data.train.length,
     ...evaluation,
     weights_bytes: weightsBytes,
+    heads,
     samples: [...SAMPLE_PROMPTS, defaultPrompt].map((prompt) => ({ prompt, top: candidates(prompt) })),
   };
   await exportCheckpoint(path.join(root, 'model'), MODEL, weightsFile, info(evaluation));
   await writeFile(path.join(root, 'training', 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   await writeFile(path.join(root, 'training', 'log.jsonl'), await runLog(run.steps));
+  log(`best previous-token ${evaluation.best_previous_token}, best induction ${evaluation.best_induction}`);
   log(`held-out loss ${heldOut.loss.toFixed(4)} vs unigram ${unigram.toFixed(4)} (gap ${(unigram - heldOut.loss).toFixed(3)} nats)`);
   for (const s of summary.samples) log(`${JSON.stringify(s.prompt)} → ${s.top.map((c) => `${JSON.stringify(c.token)} ${c.p.toFixed(3)}`).join(', ')}`);
 } finally {

@@ -9,7 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { scaleLinear, type ScaleLinear } from 'd3-scale';
 import { line } from 'd3-shape';
-import { HPARAMS, MODEL, packageRoot } from './hparams.js';
+import { MODEL, packageRoot } from './hparams.js';
 
 interface LogEntry {
   step: number;
@@ -46,7 +46,14 @@ const byStep = new Map<number, LogEntry>();
 for (const text of readFileSync(path.join(trainingDir, 'log.jsonl'), 'utf8').split('\n')) if (text.trim()) byStep.set((JSON.parse(text) as LogEntry).step, JSON.parse(text) as LogEntry);
 const entries = [...byStep.values()].sort((a, b) => a.step - b.step);
 const summaryFile = path.join(trainingDir, 'summary.json');
-const summary = existsSync(summaryFile) ? (JSON.parse(readFileSync(summaryFile, 'utf8')) as { held_out_loss: number; unigram_loss: number; name: string }) : undefined;
+interface HeadScores {
+  readonly head: string;
+  readonly previous_token: number;
+  readonly induction: number;
+}
+const summary = existsSync(summaryFile)
+  ? (JSON.parse(readFileSync(summaryFile, 'utf8')) as { held_out_loss: number; unigram_loss: number; name: string; heads?: readonly HeadScores[] })
+  : undefined;
 
 const width = 720;
 const height = 420;
@@ -54,7 +61,8 @@ const margin = { top: 48, right: 24, bottom: 52, left: 60 };
 const f = (n: number) => n.toFixed(1);
 
 function draw(figure: Figure): string {
-  const lastStep = Math.max(HPARAMS.train.steps, entries.at(-1)?.step ?? 1);
+  // The log's own length: the log drawn may be a finished run's or one still in progress.
+  const lastStep = entries.at(-1)?.step ?? 1;
   const x = scaleLinear().domain([0, lastStep]).range([margin.left, width - margin.right]);
   const y: ScaleLinear<number, number> = scaleLinear().domain(figure.yDomain).nice().range([height - margin.bottom, margin.top]);
   const parts: string[] = [];
@@ -70,7 +78,7 @@ function draw(figure: Figure): string {
     parts.push(`<text x="${f(x(t))}" y="${height - margin.bottom + 19}" text-anchor="middle" fill="#444">${t}</text>`);
   }
   parts.push(`<line x1="${margin.left}" x2="${width - margin.right}" y1="${height - margin.bottom}" y2="${height - margin.bottom}" stroke="#444"/>`);
-  parts.push(`<text x="${(margin.left + width - margin.right) / 2}" y="${height - 12}" text-anchor="middle">training step (${HPARAMS.train.batch_size} × ${MODEL.n_positions} tokens each)</text>`);
+  parts.push(`<text x="${(margin.left + width - margin.right) / 2}" y="${height - 12}" text-anchor="middle">training step</text>`);
   parts.push(`<text transform="translate(16 ${(margin.top + height - margin.bottom) / 2}) rotate(-90)" text-anchor="middle">${figure.yLabel}</text>`);
   for (const rule of figure.rules) {
     const yr = f(y(rule.y));
@@ -98,8 +106,8 @@ const lossFigure: Figure = {
   yLabel: 'mean next-token loss (nats)',
   yDomain: [Math.floor(Math.min(...losses) - 0.5), Math.max(8, Math.ceil(Math.max(...entries.map((e) => e.train_loss))))],
   series: [
-    { label: `training batches (mean of ${HPARAMS.train.log_every} steps)`, colour: '#1f77b4', points: entries.map((e) => [e.step, e.train_loss]) },
-    { label: `held-out (first ${HPARAMS.train.eval_windows} windows)`, colour: '#d62728', points: evaluated.map((e) => [e.step, e.held_out_loss!]), dots: true },
+    { label: 'training batches (mean between log lines)', colour: '#1f77b4', points: entries.map((e) => [e.step, e.train_loss]) },
+    { label: 'held-out windows', colour: '#d62728', points: evaluated.map((e) => [e.step, e.held_out_loss!]), dots: true },
   ],
   rules: summary ? [{ y: summary.unigram_loss, label: `unigram baseline on held-out: ${summary.unigram_loss.toFixed(2)}` }] : [],
 };
@@ -113,6 +121,27 @@ const circuitsFigure: Figure = {
   ],
   rules: [{ y: 0.5, label: 'required: 0.5' }],
 };
+/** The score a head needs to be named for its role (the acceptance bar of the bundled model). */
+const QUALIFIES = 0.5;
+
+/** Every head's scores as a Markdown table, qualifying scores in bold, for docs/model.md. */
+function headTable(heads: readonly HeadScores[]): string {
+  const cell = (score: number) => (score >= QUALIFIES ? `**${score.toFixed(3)}**` : score.toFixed(3));
+  const role = (h: HeadScores) => [h.previous_token >= QUALIFIES && 'previous-token head', h.induction >= QUALIFIES && 'induction head'].filter(Boolean).join(', ');
+  const rows = heads.map((h) => `| ${h.head} | ${cell(h.previous_token)} | ${cell(h.induction)} | ${role(h)} |`);
+  return ['| head | previous-token score | induction score | role (score ≥ 0.5) |', '| --- | --- | --- | --- |', ...rows].join('\n');
+}
+
+// The table sits between two markers in docs/model.md, so the page's other prose stays hand-written.
+const HEADS_START = '<!-- head-scores:start (written by npm run plot) -->';
+const HEADS_END = '<!-- head-scores:end -->';
+const modelDoc = path.join(docs, 'model.md');
+if (summary?.heads && existsSync(modelDoc)) {
+  const text = readFileSync(modelDoc, 'utf8');
+  const start = text.indexOf(HEADS_START);
+  const end = text.indexOf(HEADS_END);
+  if (start >= 0 && end > start) writeFileSync(modelDoc, text.slice(0, start + HEADS_START.length) + '\n' + headTable(summary.heads) + '\n' + text.slice(end));
+}
 writeFileSync(path.join(docs, 'model-loss.svg'), draw(lossFigure));
 writeFileSync(path.join(docs, 'model-circuits.svg'), draw(circuitsFigure));
 console.log(`wrote ${docs}/model-loss.svg and model-circuits.svg from ${entries.length} log entries`);

@@ -116,8 +116,8 @@ const circuitsFigure: Figure = {
   yLabel: `best score among the ${MODEL.n_layer * MODEL.n_head} heads`,
   yDomain: [0, 1],
   series: [
-    { label: 'previous-token score, held-out text', colour: '#1f77b4', points: evaluated.map((e) => [e.step, e.best_previous_token ?? 0]), dots: true },
-    { label: 'induction score, repeated random tokens', colour: '#d62728', points: evaluated.map((e) => [e.step, e.best_induction ?? 0]), dots: true },
+    { label: 'previous-token score, held-out text', colour: '#1f77b4', points: evaluated.flatMap((e) => (e.best_previous_token === undefined ? [] : [[e.step, e.best_previous_token]])), dots: true },
+    { label: 'induction score, repeated random tokens', colour: '#d62728', points: evaluated.flatMap((e) => (e.best_induction === undefined ? [] : [[e.step, e.best_induction]])), dots: true },
   ],
   rules: [{ y: 0.5, label: 'required: 0.5' }],
 };

@@ -1,11 +1,13 @@
 /**
- * How a printed page too small for the whole poster condenses it. Every size follows the same rule,
- * one step at a time until the poster fits at the smallest type the page allows (layout.ts): first
- * the annotations drop their body paragraphs, then their points (each keeps its title and summary
- * line), then stages are left out in `OMIT_ORDER`, the most specialised first. A page that the
- * first fitting step cannot fill (one column of stages on a page wider than it) gives the stages
- * their prose back, or leaves out one more stage and gives prose back, until it is filled. The title
- * stage prints what was done, so a reader of a condensed poster knows what it lacks.
+ * How a printed page too small for the whole poster condenses it. Every size follows the same rule
+ * (index.ts `condenseToFit`), judged at the smallest type the page allows (layout.ts):
+ * 1. every stage with the whole annotation text, if that fits;
+ * 2. else, at each prose level (points without the body text, then only the summary lines, each
+ *    with its title), the stages are kept from the most essential (the end of `OMIT_ORDER`) to the
+ *    most specialised, each one that still fits, and the rest left out;
+ * 3. of those, the page takes the one that keeps the most stages (then the most text) among those
+ *    that fill it (no blank band over 5 %), else the one that keeps the most stages.
+ * The title stage prints what was done, so a reader of a condensed poster knows what it lacks.
  */
 import type { Prose } from './context.js';
 import type { RegisteredStageId } from './stages/index.js';
@@ -34,28 +36,21 @@ export const OMIT_ORDER = [
   'stage-tokenizer',
 ] as const satisfies readonly RegisteredStageId[];
 
-export interface CondenseStep {
-  readonly prose: Prose;
-  /** How many stages of `OMIT_ORDER` (among those drawn) are left out. */
-  readonly omit: number;
-}
+/** The prose levels a page tries, from the whole text to the summary lines. */
+export const PROSE_LEVELS: readonly Prose[] = ['full', 'points', 'summary'];
 
-/** The steps in order, from the whole poster to the most condensed. */
-export function condenseSteps(omittable: number): CondenseStep[] {
-  const steps: CondenseStep[] = [
-    { prose: 'full', omit: 0 },
-    { prose: 'points', omit: 0 },
-  ];
-  for (let omit = 0; omit <= omittable; omit++) steps.push({ prose: 'summary', omit });
-  return steps;
+export interface Condensed {
+  readonly prose: Prose;
+  /** Titles of the stages left out, in reading order. */
+  readonly omitted: readonly string[];
 }
 
 /** What the title stage says about a condensed page (nothing for the whole poster). */
-export function condenseStatement(page: string, step: CondenseStep, omittedTitles: readonly string[]): string[] {
-  if (step.prose === 'full' && omittedTitles.length === 0) return [];
+export function condenseStatement(page: string, c: Condensed): string[] {
+  if (c.prose === 'full' && c.omitted.length === 0) return [];
   const parts = [
-    step.prose === 'points' ? 'the annotations print their points without the body text' : step.prose === 'summary' ? 'the annotations print only their summary lines' : '',
-    omittedTitles.length ? `left out: ${omittedTitles.join(', ')}` : '',
+    c.prose === 'points' ? 'the annotations print their points without the body text' : c.prose === 'summary' ? 'the annotations print only their summary lines' : '',
+    c.omitted.length ? `left out: ${c.omitted.join(', ')}` : '',
   ].filter(Boolean);
   return [`Condensed for ${page} so that no text prints under ${PRINT_PT.min} pt: ${parts.join('; ')}. The web size (--size web) draws everything with the full text.`];
 }

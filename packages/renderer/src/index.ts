@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import type { Trace } from '@vectorview/trace';
 import { createContext, type Ctx, type Prose, type ResolvedOptions } from './context.js';
 import { embeddedFontCss, FONT_FAMILY } from './fonts.js';
-import { condenseStatement, condenseSteps, OMIT_ORDER, type CondenseStep } from './condense.js';
+import { condenseStatement, OMIT_ORDER, PROSE_LEVELS } from './condense.js';
 import { fitsPage, legibleScale, layoutPrint, MAX_BLANK_BAND, textSizes, widestBlankBand, layoutStrip, PAGE_MM, type PageLayout, type PosterSize, type PrintPage } from './layout.js';
 import { texIn } from './markdown.js';
 import { prepareTex, TexRegistry } from './math.js';
@@ -133,10 +133,10 @@ interface DrawnStage {
 }
 
 /**
- * Draws the stages at the first condensing step (condense.ts) whose poster fits the printed page at
- * legible type, and lays them out; the web size draws everything. Each prose level is drawn once;
- * between the steps that only leave stages out, just the title (which says what was left out) and
- * the legend (which lists the drawn stages' scales) are drawn again.
+ * Draws the stages as condense.ts describes (everything where it fits, else the prose level and
+ * the stages kept by importance that fill the page), and lays them out; the web size draws
+ * everything. Each prose level is drawn once; the title (which says what was left out) and the
+ * legend (which lists the drawn stages' scales) are drawn again for the stages kept.
  */
 function condenseToFit(
   registry: readonly AnyStage[],
@@ -144,45 +144,49 @@ function condenseToFit(
   print: (PrintPage & { name: string }) | undefined,
   contextFor: (prose: Prose, condensed: readonly string[]) => Ctx,
 ): { drawn: DrawnStage[]; page: PageLayout } {
-  const omittable = registry.filter((s) => (OMIT_ORDER as readonly string[]).includes(s.id)).sort((a, b) => OMIT_ORDER.indexOf(a.id as never) - OMIT_ORDER.indexOf(b.id as never));
-  const drawnAt = new Map<Prose, Block[]>();
-  const attempt = (step: CondenseStep) => {
-    const left = new Set(omittable.slice(0, step.omit).map((s) => s.id));
-    const present = registry.map((stage, i) => ({ stage, i })).filter(({ stage }) => !left.has(stage.id));
-    const scales: StageScale[] = present.flatMap(({ stage, i }) => prepared[i]!.scales.map((scale) => ({ stage: stage.id, scale })));
-    const plain = contextFor(step.prose, []);
-    let blocks = drawnAt.get(step.prose);
-    if (!blocks) drawnAt.set(step.prose, (blocks = registry.map((stage, i) => stage.draw(plain, prepared[i], scales))));
-    const condensed = print ? condenseStatement(print.name, step, omittable.slice(0, step.omit).map((s) => plain.note(s.id).title)) : [];
-    const stated = condensed.length ? contextFor(step.prose, condensed) : undefined;
-    const drawn = present.map(({ stage, i }) => ({
-      id: stage.id,
-      block: stated && (stage.id === titleStage.id || stage.id === legendStage.id) ? stage.draw(stated, prepared[i], scales) : blocks[i]!,
-    }));
+  const scalesOf = (kept: readonly number[]): StageScale[] => kept.flatMap((i) => prepared[i]!.scales.map((scale) => ({ stage: registry[i]!.id, scale })));
+  const everyone = registry.map((_, i) => i);
+  const restated = (i: number) => registry[i]!.id === titleStage.id || registry[i]!.id === legendStage.id;
+  const final = (prose: Prose, kept: readonly number[], blocks: readonly Block[]) => {
+    const plain = contextFor(prose, []);
+    const omitted = everyone.filter((i) => !kept.includes(i)).map((i) => plain.note(registry[i]!.id).title);
+    const condensed = print ? condenseStatement(print.name, { prose, omitted }) : [];
+    const stated = condensed.length ? contextFor(prose, condensed) : undefined;
+    const drawn = kept.map((i) => ({ id: registry[i]!.id, block: stated && restated(i) ? registry[i]!.draw(stated, prepared[i], scalesOf(kept)) : blocks[i]! }));
     const heights = drawn.map((d) => d.block.height);
-    if (!print) return { drawn, page: layoutStrip(heights), fits: true, fills: true };
-    const minMmPerUnit = legibleScale(drawn.flatMap((d) => textSizes(d.block.svg)));
-    const page = layoutPrint(heights, print, minMmPerUnit);
-    return { drawn, page, fits: fitsPage(heights, print, minMmPerUnit), fills: widestBlankBand(page, heights) <= MAX_BLANK_BAND };
+    if (!print) return { drawn, page: layoutStrip(heights), fills: true };
+    const page = layoutPrint(heights, print, legibleScale(drawn.flatMap((d) => textSizes(d.block.svg))));
+    return { drawn, page, fills: widestBlankBand(page, heights) <= MAX_BLANK_BAND };
   };
-  if (!print) return attempt({ prose: 'full', omit: 0 });
-  const steps = condenseSteps(omittable.length);
-  let first: ReturnType<typeof attempt> | undefined;
-  for (const step of steps) {
-    const tried = attempt(step);
-    if (!tried.fits) continue;
-    if (tried.fills) return tried;
-    // It fits but cannot fill the page's shape (one column on a wide page): give the stages of this
-    // step and of the later ones their prose back, and take the first that fits and fills.
-    first = tried;
-    for (let omit = step.omit; omit <= omittable.length; omit++)
-      for (const prose of ['summary', 'points', 'full'] as const) {
-        const refill = attempt({ prose, omit });
-        if (refill.fits && refill.fills) return refill;
-      }
-    break;
-  }
-  return first ?? attempt(steps[steps.length - 1]!);
+  const drawAll = (prose: Prose, condensed: readonly string[]) => {
+    const ctx = contextFor(prose, condensed);
+    return registry.map((stage, i) => stage.draw(ctx, prepared[i], scalesOf(everyone)));
+  };
+  const whole = drawAll('full', []);
+  if (!print) return final('full', everyone, whole);
+  const sizes = whole.map((b) => textSizes(b.svg));
+  const fits = (kept: readonly number[], blocks: readonly Block[], sizesOf: readonly number[][]) =>
+    fitsPage(kept.map((i) => blocks[i]!.height), print, legibleScale(kept.flatMap((i) => sizesOf[i]!)));
+  if (fits(everyone, whole, sizes)) return final('full', everyone, whole);
+  // Kept by importance: the stages OMIT_ORDER never leaves out first, then its list from the end.
+  const rank = (i: number) => OMIT_ORDER.indexOf(registry[i]!.id as (typeof OMIT_ORDER)[number]);
+  const byImportance = [...everyone].sort((a, b) => (rank(a) < 0 ? Infinity : rank(a)) - (rank(b) < 0 ? Infinity : rank(b))).reverse();
+  const candidates = PROSE_LEVELS.map((prose) => {
+    // Measured with the title saying that every left-out-able stage is left out, and the legend of every scale: the longest they get.
+    const blocks = drawAll(prose, condenseStatement(print.name, { prose, omitted: OMIT_ORDER.map((id) => id) }));
+    const sizesOf = blocks.map((b) => textSizes(b.svg));
+    const kept: number[] = [];
+    for (const i of byImportance) {
+      const trial = [...kept, i].sort((a, b) => a - b);
+      if (rank(i) < 0 || fits(trial, blocks, sizesOf)) kept.splice(0, kept.length, ...trial);
+    }
+    // Only the title and the legend differ from the final drawing, and final() draws them again.
+    return { prose, kept, blocks };
+  });
+  const laid = candidates.map((c) => ({ ...c, result: final(c.prose, c.kept, c.blocks) }));
+  const most = (list: typeof laid) => list.reduce((best, c) => (c.kept.length > best.kept.length ? c : best), list[0]!);
+  const filling = laid.filter((c) => c.result.fills);
+  return (filling.length ? most(filling) : most(laid)).result;
 }
 
 export async function renderPoster(trace: Trace, options: PosterOptions = {}): Promise<Poster> {

@@ -99,10 +99,21 @@ function tallestColumn(heights: readonly number[], k: number): number {
   return Math.max(0, ...partition(heights, k, STAGE_GAP).map((g) => g.reduce((s, i) => s + heights[i]!, 0) + (g.length - 1) * STAGE_GAP));
 }
 
-/** Whether stages of these heights fit the page at the smallest scale `minMmPerUnit` (see `legibleScale`). */
+/** The page may leave at most this share of its width or height as one blank band. */
+export const MAX_BLANK_BAND = 0.05;
+
+/**
+ * Whether stages of these heights fit the page in as many columns as it holds at the smallest
+ * scale `minMmPerUnit` (see `legibleScale`), at a scale large enough that the columns' spare width
+ * leaves no blank band over `MAX_BLANK_BAND`: stages that fit this way fill the page both ways,
+ * instead of leaving side bands on a page taller than they are.
+ */
 export function fitsPage(heights: readonly number[], page: PrintPage, minMmPerUnit: number): boolean {
-  const height = page.heightMm / minMmPerUnit;
-  return tallestColumn(heights, Math.min(columnsFor(page, minMmPerUnit), heights.length)) <= height - 2 * MARGIN;
+  const k = Math.min(columnsFor(page, minMmPerUnit), heights.length);
+  // Spare width w − columnsWidth goes into k + 1 bands beside the margins: the widest page that keeps each under the limit.
+  const widest = (columnsWidth(k) / (k + 1) - MARGIN) / (1 / (k + 1) - MAX_BLANK_BAND);
+  const mmPerUnit = Math.max(minMmPerUnit, page.widthMm / widest);
+  return tallestColumn(heights, k) <= page.heightMm / mmPerUnit - 2 * MARGIN;
 }
 
 /**
@@ -157,9 +168,6 @@ export function layoutPrint(heights: readonly number[], page: PrintPage, minMmPe
   const placed = placeColumns(heights, groups, width, height, 0.04 * height);
   return { width, height, columns: groups.length, placed, mmPerUnit };
 }
-
-/** The page may leave at most this share of its width or height as one blank band. */
-export const MAX_BLANK_BAND = 0.05;
 
 /** The widest strip across the page (edges included) that no stage covers, as a share of the page's width or height, whichever is larger. */
 export function widestBlankBand(layout: PageLayout, heights: readonly number[]): number {

@@ -45,7 +45,7 @@ beforeAll(async () => {
   writeFileSync(file, encodeSafetensors(source, metadata));
 
   trace = await readTraceFile(file);
-  poster = await renderPoster(trace, { size: 'A2', date: '2025-01-01', version: 'test' });
+  poster = await renderPoster(trace, { size: 'web', date: '2025-01-01', version: 'test' });
 }, 60_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

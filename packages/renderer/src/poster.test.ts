@@ -41,10 +41,13 @@ describe('poster of the tiny fixture', () => {
     expect(root.getAttribute('viewBox')).toBe(`0 0 ${web.width} ${web.height}`);
   });
 
-  test('has every stage exactly once, in reading order, inside the page', () => {
-    const doc = parseSvg(print.svg);
+  test('has every stage exactly once on the web strip; a print size keeps them in reading order, inside the page', () => {
+    const doc = parseSvg(web.svg);
     for (const id of POSTER_STAGE_IDS) expect(all(doc, (e) => e.getAttribute('id') === id), id).toHaveLength(1);
-    expect(print.stages.map((s) => s.id)).toEqual([...POSTER_STAGE_IDS]);
+    expect(web.stages.map((s) => s.id)).toEqual([...POSTER_STAGE_IDS]);
+    // A1 condenses (condense.test.ts): the stages it keeps stay in reading order.
+    const kept = print.stages.map((s) => s.id);
+    expect(kept).toEqual(POSTER_STAGE_IDS.filter((id) => kept.includes(id)));
     for (const s of print.stages) {
       expect(s.x).toBeGreaterThanOrEqual(0);
       expect(s.y).toBeGreaterThanOrEqual(0);

@@ -45,10 +45,11 @@ export interface TriangleOptions {
 export function triangle(o: TriangleOptions): Block {
   const cw = o.cell;
   const ch = o.cellHeight ?? o.cell;
-  const size = Math.min(SIZE.caption, ch * 0.55, cw * 0.36);
+  // A probability prints as at most three characters (“.42”), about 1.45 font sizes wide: three quarters of the cell.
+  const size = Math.min(SIZE.caption, ch * 0.55, cw * 0.5);
   const labelSize = Math.max(SIZE.min, Math.min(SIZE.tiny + 1, ch * 0.75));
   // Cells too small for a number of at least `SIZE.min` carry colour only.
-  const printNumbers = o.numbers === true && size >= SIZE.min;
+  const printNumbers = o.numbers === true && size >= SIZE.min - 1e-9;
   const rowLabels = (o.rowLabels ?? []).map((s) => shortToken(s, 9));
   const left = rowLabels.length ? Math.max(...rowLabels.map((s) => measure(s, labelSize))) + 8 : 0;
   const cells: string[] = [];

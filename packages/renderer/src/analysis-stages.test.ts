@@ -38,7 +38,7 @@ const label = (id: number) => tokenText(id);
 
 beforeAll(async () => {
   trace = fixtureTrace(2);
-  poster = await renderPoster(trace, { size: 'A1', tokenText });
+  poster = await renderPoster(trace, { size: 'web', tokenText });
 });
 
 describe('the analysis stages on the poster', () => {
@@ -93,7 +93,7 @@ describe('stage-attribution', () => {
 
   test('at GPT-2 size folds all but the largest shares into one "other" bar, and says how many', async () => {
     const big = syntheticTrace(6);
-    const p = await renderPoster(big, { size: 'A0', tokenText });
+    const p = await renderPoster(big, { size: 'web', tokenText });
     const a = big.analysis.attribution!;
     const bars = within(stageGroup(p, 'stage-attribution'), (e) => e.getAttribute('class') === 'signed-bar' && e.getAttribute('data-target') === 'decoded');
     expect(bars).toHaveLength(ATTRIBUTION_BARS);

@@ -13,7 +13,13 @@ export interface ResolvedOptions {
   readonly date: string;
   readonly version: string;
   readonly tokenText: (id: number) => string;
+  /** How much of each annotation is printed: all of it, its points without the body, or only its summary line. */
+  readonly prose: Prose;
+  /** Sentences saying how this page condensed the poster to keep its type legible (the title stage prints them). */
+  readonly condensed: readonly string[];
 }
+
+export type Prose = 'full' | 'points' | 'summary';
 
 export interface Ctx {
   readonly trace: Trace;
@@ -46,6 +52,12 @@ export function vectorOf(tensor: Tensor | undefined, ...index: number[]): Float3
   }
   const width = shape[shape.length - 1]!;
   return (data as Float32Array).subarray(offset * width, offset * width + width);
+}
+
+/** The annotation as printed at a prose level (speaker notes and sources stay whole). */
+function shorten(a: Annotation, prose: Prose): Annotation {
+  if (prose === 'full') return a;
+  return { ...a, body: '', points: prose === 'points' ? a.points : [] };
 }
 
 /** `titles`: each stage's own title, used where the content package has no annotation for it. */
@@ -82,7 +94,7 @@ export function createContext(trace: Trace, opts: ResolvedOptions, tex: TexRegis
     row: (name, ...index) => vectorOf(tensors.get(name), ...index),
     note(id) {
       let a = notes.get(id);
-      if (!a) notes.set(id, (a = annotation(id, values, titles.get(id))));
+      if (!a) notes.set(id, (a = shorten(annotation(id, values, titles.get(id)), opts.prose)));
       return a;
     },
     tokenLabel(id) {

@@ -4,14 +4,17 @@
  */
 import { createRequire } from 'node:module';
 import type { Trace } from '@vectorview/trace';
-import { createContext, type ResolvedOptions } from './context.js';
+import { createContext, type Ctx, type Prose, type ResolvedOptions } from './context.js';
 import { embeddedFontCss, FONT_FAMILY } from './fonts.js';
-import { layoutPage, PAGE_MM, type PosterSize } from './layout.js';
+import { condenseStatement, OMIT_ORDER, PROSE_LEVELS } from './condense.js';
+import { fitsPage, legibleScale, layoutPrint, MAX_BLANK_BAND, textSizes, widestBlankBand, layoutStrip, PAGE_MM, type PageLayout, type PosterSize, type PrintPage } from './layout.js';
 import { texIn } from './markdown.js';
 import { prepareTex, TexRegistry } from './math.js';
-import { attrs, esc, n, type Mark } from './svg.js';
+import { attrs, esc, n, type Block, type Mark } from './svg.js';
 import type { AnyStage, Prepared, StageScale } from './stage.js';
 import { STAGES } from './stages/index.js';
+import { legendStage } from './stages/legend.js';
+import { titleStage } from './stages/title.js';
 import { INK } from './theme.js';
 
 export type { PosterSize } from './layout.js';
@@ -112,10 +115,79 @@ function resolve(trace: Trace, options: PosterOptions): ResolvedOptions {
     date: options.date ?? (trace.created ? trace.created.slice(0, 10) : ''),
     version: options.version ?? packageVersion(),
     tokenText: options.tokenText ?? ((id: number) => `#${id}`),
+    prose: 'full',
+    condensed: [],
   };
 }
 
 const ARROW_MARKER = `<marker id="arrow" viewBox="0 0 10 10" refX="8" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse"><path d="M0 0L10 5L0 10z" fill="${INK}"/></marker>`;
+
+function printPage(size: Exclude<PosterSize, 'web'>, landscape: boolean): PrintPage {
+  const [w, h] = PAGE_MM[size];
+  return landscape ? { widthMm: h, heightMm: w } : { widthMm: w, heightMm: h };
+}
+
+interface DrawnStage {
+  readonly id: string;
+  readonly block: Block;
+}
+
+/**
+ * Draws the stages as condense.ts describes (everything where it fits, else the prose level and
+ * the stages kept by importance that fill the page), and lays them out; the web size draws
+ * everything. Each prose level is drawn once; the title (which says what was left out) and the
+ * legend (which lists the drawn stages' scales) are drawn again for the stages kept.
+ */
+function condenseToFit(
+  registry: readonly AnyStage[],
+  prepared: readonly Prepared[],
+  print: (PrintPage & { name: string }) | undefined,
+  contextFor: (prose: Prose, condensed: readonly string[]) => Ctx,
+): { drawn: DrawnStage[]; page: PageLayout } {
+  const scalesOf = (kept: readonly number[]): StageScale[] => kept.flatMap((i) => prepared[i]!.scales.map((scale) => ({ stage: registry[i]!.id, scale })));
+  const everyone = registry.map((_, i) => i);
+  const restated = (i: number) => registry[i]!.id === titleStage.id || registry[i]!.id === legendStage.id;
+  const final = (prose: Prose, kept: readonly number[], blocks: readonly Block[]) => {
+    const plain = contextFor(prose, []);
+    const omitted = everyone.filter((i) => !kept.includes(i)).map((i) => plain.note(registry[i]!.id).title);
+    const condensed = print ? condenseStatement(print.name, { prose, omitted }) : [];
+    const stated = condensed.length ? contextFor(prose, condensed) : undefined;
+    const drawn = kept.map((i) => ({ id: registry[i]!.id, block: stated && restated(i) ? registry[i]!.draw(stated, prepared[i], scalesOf(kept)) : blocks[i]! }));
+    const heights = drawn.map((d) => d.block.height);
+    if (!print) return { drawn, page: layoutStrip(heights), fills: true };
+    const page = layoutPrint(heights, print, legibleScale(drawn.flatMap((d) => textSizes(d.block.svg))));
+    return { drawn, page, fills: widestBlankBand(page, heights) <= MAX_BLANK_BAND };
+  };
+  const drawAll = (prose: Prose, condensed: readonly string[]) => {
+    const ctx = contextFor(prose, condensed);
+    return registry.map((stage, i) => stage.draw(ctx, prepared[i], scalesOf(everyone)));
+  };
+  const whole = drawAll('full', []);
+  if (!print) return final('full', everyone, whole);
+  const sizes = whole.map((b) => textSizes(b.svg));
+  const fits = (kept: readonly number[], blocks: readonly Block[], sizesOf: readonly number[][]) =>
+    fitsPage(kept.map((i) => blocks[i]!.height), print, legibleScale(kept.flatMap((i) => sizesOf[i]!)));
+  if (fits(everyone, whole, sizes)) return final('full', everyone, whole);
+  // Kept by importance: the stages OMIT_ORDER never leaves out first, then its list from the end.
+  const rank = (i: number) => OMIT_ORDER.indexOf(registry[i]!.id as (typeof OMIT_ORDER)[number]);
+  const byImportance = [...everyone].sort((a, b) => (rank(a) < 0 ? Infinity : rank(a)) - (rank(b) < 0 ? Infinity : rank(b))).reverse();
+  const candidates = PROSE_LEVELS.map((prose) => {
+    // Measured with the title saying that every left-out-able stage is left out, and the legend of every scale: the longest they get.
+    const blocks = drawAll(prose, condenseStatement(print.name, { prose, omitted: OMIT_ORDER.map((id) => id) }));
+    const sizesOf = blocks.map((b) => textSizes(b.svg));
+    const kept: number[] = [];
+    for (const i of byImportance) {
+      const trial = [...kept, i].sort((a, b) => a - b);
+      if (rank(i) < 0 || fits(trial, blocks, sizesOf)) kept.splice(0, kept.length, ...trial);
+    }
+    // Only the title and the legend differ from the final drawing, and final() draws them again.
+    return { prose, kept, blocks };
+  });
+  const laid = candidates.map((c) => ({ ...c, result: final(c.prose, c.kept, c.blocks) }));
+  const most = (list: typeof laid) => list.reduce((best, c) => (c.kept.length > best.kept.length ? c : best), list[0]!);
+  const filling = laid.filter((c) => c.result.fills);
+  return (filling.length ? most(filling) : most(laid)).result;
+}
 
 export async function renderPoster(trace: Trace, options: PosterOptions = {}): Promise<Poster> {
   const opts = resolve(trace, options);
@@ -123,7 +195,8 @@ export async function renderPoster(trace: Trace, options: PosterOptions = {}): P
   const ids = registry.map((s) => s.id);
   if (new Set(ids).size !== ids.length) throw new Error(`a stage is registered twice: ${ids.filter((id, i) => ids.indexOf(id) !== i).join(', ')}`);
   const tex = new TexRegistry();
-  const ctx = createContext(trace, opts, tex, new Map(registry.map((s) => [s.id, s.title])));
+  const titles = new Map(registry.map((s) => [s.id, s.title]));
+  const ctx = createContext(trace, opts, tex, titles);
   // Typeset every formula first: MathJax may need to load font ranges asynchronously.
   const strings = new Set<string>();
   for (const stage of registry) {
@@ -133,36 +206,19 @@ export async function renderPoster(trace: Trace, options: PosterOptions = {}): P
   }
   await prepareTex(strings);
 
-  // Scales first (from the data), then marks: the legend reads every stage's scales.
+  // Scales first (from the data), then marks: the legend reads the drawn stages' scales.
   const prepared: Prepared[] = registry.map((stage) => stage.prepare(ctx));
-  const scales: StageScale[] = registry.flatMap((stage, i) => prepared[i]!.scales.map((scale) => ({ stage: stage.id, scale })));
-  const ordered = registry.map((stage, i) => stage.draw(ctx, prepared[i], scales));
-
   const size = options.size ?? 'A0';
-  let physicalWidth: string;
-  let physicalHeight: string;
-  let aspect: number | undefined;
-  if (size === 'web') aspect = undefined;
-  else {
-    const [w, h] = PAGE_MM[size];
-    const [pw, ph] = options.landscape ? [h, w] : [w, h];
-    aspect = pw / ph;
-    physicalWidth = `${n(pw)}mm`;
-    physicalHeight = `${n(ph)}mm`;
-  }
-  const page = layoutPage(
-    ordered.map((b) => b.height),
-    aspect,
+  const print = size === 'web' ? undefined : printPage(size, options.landscape ?? false);
+  const { drawn, page } = condenseToFit(registry, prepared, print && { ...print, name: `${size}${options.landscape ? ' landscape' : ''}` }, (prose, condensed) =>
+    createContext(trace, { ...opts, prose, condensed }, tex, titles),
   );
-  if (size === 'web') {
-    physicalWidth = `${n(page.width)}px`;
-    physicalHeight = `${n(page.height)}px`;
-  }
+  const physicalWidth = print ? `${n(print.widthMm)}mm` : `${n(page.width)}px`;
+  const physicalHeight = print ? `${n(print.heightMm)}mm` : `${n(page.height)}px`;
   const stages: StageBox[] = [];
   let body = '';
   for (const p of page.placed) {
-    const id = ids[p.index]!;
-    const block = ordered[p.index]!;
+    const { id, block } = drawn[p.index]!;
     const note = ctx.note(id);
     const marks = block.marks ?? [];
     const steps = [...boxesOf(marks, 'step', p.x, p.y)].map(([step, box]) => ({ step: Number(step), box })).sort((a, b) => a.step - b.step);
@@ -178,13 +234,13 @@ export async function renderPoster(trace: Trace, options: PosterOptions = {}): P
     `A poster of one ${trace.config.name} forward pass (${trace.config.n_layer} layers, d_model ${trace.config.d_model}, ${trace.config.n_head} heads) on a ${trace.tokens.length}-token prompt, drawn from its real activations: ` +
     `tokenizer, embeddings, residual stream, LayerNorm, attention (layer ${opts.layer}, head ${opts.head} in full), MLP, unembedding and decoding, with annotations on mechanistic interpretability.`;
   const svg =
-    `<svg${attrs({ xmlns: 'http://www.w3.org/2000/svg', 'xmlns:xlink': 'http://www.w3.org/1999/xlink', width: physicalWidth!, height: physicalHeight!, viewBox: `0 0 ${n(page.width)} ${n(page.height)}`, role: 'img', 'aria-labelledby': 'poster-title poster-desc', 'font-family': FONT_FAMILY, fill: INK })}>` +
+    `<svg${attrs({ xmlns: 'http://www.w3.org/2000/svg', 'xmlns:xlink': 'http://www.w3.org/1999/xlink', width: physicalWidth, height: physicalHeight, viewBox: `0 0 ${n(page.width)} ${n(page.height)}`, role: 'img', 'aria-labelledby': 'poster-title poster-desc', 'font-family': FONT_FAMILY, fill: INK })}>` +
     `<title id="poster-title">${esc(title)}</title><desc id="poster-desc">${esc(desc)}</desc>` +
     defs +
     `<rect width="${n(page.width)}" height="${n(page.height)}" fill="#eef1f4"/>` +
     body +
     `</svg>`;
-  return { svg, width: round3(page.width), height: round3(page.height), physicalWidth: physicalWidth!, physicalHeight: physicalHeight!, stages, drawn: { layer: opts.layer, head: opts.head } };
+  return { svg, width: round3(page.width), height: round3(page.height), physicalWidth, physicalHeight, stages, drawn: { layer: opts.layer, head: opts.head } };
 }
 
 const round3 = (v: number) => Math.round(v * 1000) / 1000;

@@ -1,5 +1,5 @@
 /** Page sizes and the column layout: stages top to bottom, in as many columns as the page shape needs. */
-import { STAGE_WIDTH } from './theme.js';
+import { PRINT_PT, STAGE_WIDTH } from './theme.js';
 
 export type PosterSize = 'A0' | 'A1' | 'A2' | '24x36in' | '36x48in' | 'web';
 
@@ -61,40 +61,126 @@ export function partition(heights: readonly number[], k: number, gap: number): n
   return groups.filter((g) => g.length > 0);
 }
 
-function columnLayout(heights: readonly number[], k: number): PageLayout {
-  const groups = partition(heights, k, STAGE_GAP);
+/** Millimetres per typographic point. */
+const MM_PER_PT = 25.4 / 72;
+
+/** The font sizes of the text elements in some drawn SVG (the renderer's own output), in design units. */
+export function textSizes(svg: string): number[] {
+  return Array.from(svg.matchAll(/<text[^>]*?font-size="([\d.]+)"/g), (m) => Number(m[1]));
+}
+
+/**
+ * The smallest scale a printed page may use, in millimetres per design unit: the one at which the
+ * drawn text's smallest size prints at `PRINT_PT.min` and its median at `PRINT_PT.median`. Type is
+ * scaled to the page: a page holds what fits at this scale or larger.
+ */
+export function legibleScale(sizes: readonly number[]): number {
+  if (!sizes.length) return 0;
+  const sorted = [...sizes].sort((a, b) => a - b);
+  return Math.max(PRINT_PT.min / sorted[0]!, PRINT_PT.median / sorted[Math.floor(sorted.length / 2)]!) * MM_PER_PT;
+}
+
+/** The printed page, width and height in millimetres (landscape already applied). */
+export interface PrintPage {
+  readonly widthMm: number;
+  readonly heightMm: number;
+}
+
+const columnsWidth = (k: number) => 2 * MARGIN + k * STAGE_WIDTH + (k - 1) * GUTTER;
+
+/** The most columns of stages a page holds at the smallest scale `minMmPerUnit` (at least one). */
+export function columnsFor(page: PrintPage, minMmPerUnit: number): number {
+  const width = page.widthMm / minMmPerUnit;
+  return Math.max(1, Math.floor((width - 2 * MARGIN + GUTTER) / (STAGE_WIDTH + GUTTER)));
+}
+
+/** The tallest column when the stages are split into k columns (design units, without margins). */
+function tallestColumn(heights: readonly number[], k: number): number {
+  return Math.max(0, ...partition(heights, k, STAGE_GAP).map((g) => g.reduce((s, i) => s + heights[i]!, 0) + (g.length - 1) * STAGE_GAP));
+}
+
+/** The page may leave at most this share of its width or height as one blank band. */
+export const MAX_BLANK_BAND = 0.05;
+
+/**
+ * Whether stages of these heights fit the page in as many columns as it holds at the smallest
+ * scale `minMmPerUnit` (see `legibleScale`), at a scale large enough that the columns' spare width
+ * leaves no blank band over `MAX_BLANK_BAND`: stages that fit this way fill the page both ways,
+ * instead of leaving side bands on a page taller than they are.
+ */
+export function fitsPage(heights: readonly number[], page: PrintPage, minMmPerUnit: number): boolean {
+  const k = Math.min(columnsFor(page, minMmPerUnit), heights.length);
+  // Spare width w − columnsWidth goes into k + 1 bands beside the margins: the widest page that keeps each under the limit.
+  const widest = (columnsWidth(k) / (k + 1) - MARGIN) / (1 / (k + 1) - MAX_BLANK_BAND);
+  const mmPerUnit = Math.max(minMmPerUnit, page.widthMm / widest);
+  return tallestColumn(heights, k) <= page.heightMm / mmPerUnit - 2 * MARGIN;
+}
+
+/**
+ * Places the stages in k columns on a page of width × height units: the spare width goes evenly
+ * into margins and gutters, the spare height of each column into the gaps between its stages (each
+ * gap at most `maxGap`), and what is left centres the column, so no blank band grows at one edge.
+ */
+function placeColumns(heights: readonly number[], groups: readonly number[][], width: number, height: number, maxGap: number): Placed[] {
+  const k = groups.length;
+  const spareWidth = (width - columnsWidth(k)) / (k + 1);
   const placed: Placed[] = [];
-  let tallest = 0;
-  for (const g of groups) tallest = Math.max(tallest, g.reduce((s, i) => s + heights[i]!, 0) + (g.length - 1) * STAGE_GAP);
   groups.forEach((g, c) => {
     const own = g.reduce((s, i) => s + heights[i]!, 0);
-    // Spread the spare height between the stages so the columns end together (at most 3 gaps' worth each).
-    const gap = g.length > 1 ? Math.min(STAGE_GAP * 4, (tallest - own) / (g.length - 1)) : STAGE_GAP;
-    let y = MARGIN;
+    const room = height - 2 * MARGIN;
+    const gap = g.length > 1 ? Math.max(STAGE_GAP, Math.min(maxGap, (room - own) / (g.length - 1))) : 0;
+    let y = MARGIN + Math.max(0, (room - own - gap * (g.length - 1)) / 2);
+    const x = MARGIN + spareWidth + c * (STAGE_WIDTH + GUTTER + spareWidth);
     for (const i of g) {
-      placed.push({ index: i, x: MARGIN + c * (STAGE_WIDTH + GUTTER), y });
+      placed.push({ index: i, x, y });
       y += heights[i]! + gap;
     }
   });
-  const columns = groups.length;
-  return { width: 2 * MARGIN + columns * STAGE_WIDTH + (columns - 1) * GUTTER, height: 2 * MARGIN + tallest, columns, placed };
+  return placed;
 }
 
-/** Chooses the number of columns that fills a page of the given aspect (width / height) best, then pads to that aspect. */
-export function layoutPage(heights: readonly number[], aspect: number | undefined): PageLayout {
-  if (aspect === undefined) return columnLayout(heights, 1);
-  let best: { layout: PageLayout; fill: number } | undefined;
-  for (let k = 1; k <= Math.min(8, heights.length); k++) {
-    const layout = columnLayout(heights, k);
-    const w = Math.max(layout.width, layout.height * aspect);
-    const h = Math.max(layout.height, layout.width / aspect);
-    const fill = (layout.width * layout.height) / (w * h);
-    if (!best || fill > best.fill + 1e-9) best = { layout, fill };
+/** One column, as tall as its stages: the web size. */
+export function layoutStrip(heights: readonly number[]): PageLayout {
+  const groups = partition(heights, 1, STAGE_GAP);
+  const height = 2 * MARGIN + tallestColumn(heights, 1);
+  return { width: columnsWidth(1), height, columns: 1, placed: placeColumns(heights, groups, columnsWidth(1), height, STAGE_GAP) };
+}
+
+/**
+ * Lays the stages out for a printed page: of the column counts the page holds at the smallest
+ * scale, the one whose drawing fills the page best, scaled up until it meets the page's width or
+ * height (type only ever grows from `minMmPerUnit`), the other dimension filled by spreading.
+ */
+export function layoutPrint(heights: readonly number[], page: PrintPage, minMmPerUnit: number): PageLayout & { mmPerUnit: number } {
+  let best: { groups: number[][]; mmPerUnit: number; fill: number } | undefined;
+  for (let k = 1; k <= Math.min(columnsFor(page, minMmPerUnit), heights.length); k++) {
+    const groups = partition(heights, k, STAGE_GAP);
+    const w = columnsWidth(groups.length);
+    const h = 2 * MARGIN + tallestColumn(heights, k);
+    const mmPerUnit = Math.min(page.widthMm / w, page.heightMm / h);
+    const fill = (w * h * mmPerUnit * mmPerUnit) / (page.widthMm * page.heightMm);
+    if (!best || fill > best.fill + 1e-9) best = { groups, mmPerUnit, fill };
   }
-  const l = best!.layout;
-  const width = Math.max(l.width, l.height * aspect);
-  const height = Math.max(l.height, l.width / aspect);
-  const dx = (width - l.width) / 2;
-  const dy = (height - l.height) / 2;
-  return { width, height, columns: l.columns, placed: l.placed.map((p) => ({ ...p, x: p.x + dx, y: p.y + dy })) };
+  const { groups, mmPerUnit } = best!;
+  const width = page.widthMm / mmPerUnit;
+  const height = page.heightMm / mmPerUnit;
+  // A gap between two stages stays under the 5 % blank band the page allows.
+  const placed = placeColumns(heights, groups, width, height, 0.04 * height);
+  return { width, height, columns: groups.length, placed, mmPerUnit };
+}
+
+/** The widest strip across the page (edges included) that no stage covers, as a share of the page's width or height, whichever is larger. */
+export function widestBlankBand(layout: PageLayout, heights: readonly number[]): number {
+  const widest = (spans: [number, number][], length: number) => {
+    let reach = 0;
+    let gap = 0;
+    for (const [a, b] of spans.sort((p, q) => p[0] - q[0])) {
+      gap = Math.max(gap, a - reach);
+      reach = Math.max(reach, b);
+    }
+    return Math.max(gap, length - reach) / length;
+  };
+  const x = widest(layout.placed.map((p) => [p.x, p.x + STAGE_WIDTH]), layout.width);
+  const y = widest(layout.placed.map((p) => [p.y, p.y + heights[p.index]!]), layout.height);
+  return Math.max(x, y);
 }

@@ -29,7 +29,7 @@ beforeAll(async () => {
   trace = fixtureTrace(2);
   web = await renderPoster(trace, { size: 'web', date: '2025-01-01', version: 'test', tokenText });
   print = await renderPoster(trace, { size: 'A1', date: '2025-01-01', version: 'test', tokenText });
-});
+}, 120_000);
 
 describe('poster of the tiny fixture', () => {
   test('is well-formed XML with an accessible root', () => {
@@ -41,10 +41,13 @@ describe('poster of the tiny fixture', () => {
     expect(root.getAttribute('viewBox')).toBe(`0 0 ${web.width} ${web.height}`);
   });
 
-  test('has every stage exactly once, in reading order, inside the page', () => {
-    const doc = parseSvg(print.svg);
+  test('has every stage exactly once on the web strip; a print size keeps them in reading order, inside the page', () => {
+    const doc = parseSvg(web.svg);
     for (const id of POSTER_STAGE_IDS) expect(all(doc, (e) => e.getAttribute('id') === id), id).toHaveLength(1);
-    expect(print.stages.map((s) => s.id)).toEqual([...POSTER_STAGE_IDS]);
+    expect(web.stages.map((s) => s.id)).toEqual([...POSTER_STAGE_IDS]);
+    // A1 condenses (condense.test.ts): the stages it keeps stay in reading order.
+    const kept = print.stages.map((s) => s.id);
+    expect(kept).toEqual(POSTER_STAGE_IDS.filter((id) => kept.includes(id)));
     for (const s of print.stages) {
       expect(s.x).toBeGreaterThanOrEqual(0);
       expect(s.y).toBeGreaterThanOrEqual(0);
@@ -129,11 +132,11 @@ describe('poster of the tiny fixture', () => {
     expect(steps('stage-attention-head')).toEqual([1, 2, 3, 4, 5, 6]);
     expect(steps('stage-decoding')).toEqual([1, 2, 3, 4, 5, 6]);
     expect(steps('stage-mlp')).toEqual([]);
-    const doc = parseSvg(print.svg);
+    const doc = parseSvg(web.svg);
     const svgIds = all(doc, (e) => /^(vec|pattern|mat|scores|circuit|grid)-/.test(e.getAttribute('id') ?? '')).map((e) => e.getAttribute('id')!);
-    const listed = print.stages.flatMap((s) => s.elements.map((e) => e.id));
+    const listed = web.stages.flatMap((s) => s.elements.map((e) => e.id));
     expect([...listed].sort()).toEqual([...svgIds].sort());
-    for (const s of print.stages) {
+    for (const s of web.stages) {
       for (const { id, box } of [...s.elements, ...s.steps.map((t) => ({ id: `step ${t.step}`, box: t.box }))]) {
         expect(box.x, `${s.id} ${id}`).toBeGreaterThanOrEqual(s.x);
         expect(box.y, `${s.id} ${id}`).toBeGreaterThanOrEqual(s.y);
@@ -142,7 +145,7 @@ describe('poster of the tiny fixture', () => {
       }
     }
     // A vector column is one cell wide and as tall as the column of cells.
-    const v = print.stages.find((s) => s.id === 'stage-embedding')!.elements.find((e) => e.id === 'vec-embed-p0')!.box;
+    const v = web.stages.find((s) => s.id === 'stage-embedding')!.elements.find((e) => e.id === 'vec-embed-p0')!.box;
     expect(v.height).toBe(256);
     expect(v.width).toBeLessThan(25);
   });
@@ -168,7 +171,7 @@ describe('poster of the tiny fixture', () => {
     const options = { date: '2025-01-01', version: 'test', tokenText } as const;
     matchSnapshot('tiny-web.svg', (await renderPoster(small, { ...options, size: 'web' })).svg);
     matchSnapshot('tiny-a1.svg', (await renderPoster(small, { ...options, size: 'A1' })).svg);
-  });
+  }, 120_000);
 });
 
 test('escapes untrusted prompt and token text', async () => {

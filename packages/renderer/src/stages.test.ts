@@ -57,7 +57,7 @@ describe('a stage added in one registration', () => {
   let poster: Poster;
   const stages = [...STAGES.slice(0, -2), extraStage, ...STAGES.slice(-2)];
   beforeAll(async () => {
-    poster = await renderPoster(fixtureTrace(1), { size: 'A1', stages, tokenText });
+    poster = await renderPoster(fixtureTrace(1), { size: 'web', stages, tokenText });
   });
 
   test('is drawn on the poster, in its place, with its own title', () => {

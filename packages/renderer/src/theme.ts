@@ -20,16 +20,25 @@ export const CATEGORY: Record<Category, { color: string; tint: string; label: st
   mlp: { color: '#8250df', tint: '#f1eafe', label: 'MLP' },
 };
 
+/**
+ * Type sizes in design units. A printed page is scaled so that the smallest drawn text prints at
+ * `PRINT_PT.min` or larger and the median at `PRINT_PT.median` (layout.ts `legibleScale`); no mark
+ * draws text below `min` (cells too small for a number carry colour only).
+ */
 export const SIZE = {
   posterTitle: 88,
   posterSubtitle: 38,
   stageTitle: 34,
   short: 21,
   body: 19,
-  small: 16,
-  caption: 14,
-  tiny: 11.5,
+  small: 17,
+  caption: 16,
+  tiny: 16,
+  min: 12,
 } as const;
+
+/** Printed type sizes every paper size keeps, in points: the smallest text, and the common (median) text. */
+export const PRINT_PT = { min: 6, median: 8 } as const;
 
 export const WEIGHT: Record<'title' | 'strong' | 'body', Weight> = { title: 700, strong: 600, body: 400 };
 

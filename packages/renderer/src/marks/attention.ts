@@ -45,8 +45,11 @@ export interface TriangleOptions {
 export function triangle(o: TriangleOptions): Block {
   const cw = o.cell;
   const ch = o.cellHeight ?? o.cell;
-  const size = Math.min(SIZE.caption, ch * 0.55, cw * 0.36);
-  const labelSize = Math.min(SIZE.tiny + 1, Math.max(8, ch * 0.75));
+  // A probability prints as at most three characters (“.42”), about 1.45 font sizes wide: three quarters of the cell.
+  const size = Math.min(SIZE.caption, ch * 0.55, cw * 0.5);
+  const labelSize = Math.max(SIZE.min, Math.min(SIZE.tiny + 1, ch * 0.75));
+  // Cells too small for a number of at least `SIZE.min` carry colour only.
+  const printNumbers = o.numbers === true && size >= SIZE.min - 1e-9;
   const rowLabels = (o.rowLabels ?? []).map((s) => shortToken(s, 9));
   const left = rowLabels.length ? Math.max(...rowLabels.map((s) => measure(s, labelSize))) + 8 : 0;
   const cells: string[] = [];
@@ -62,10 +65,10 @@ export function triangle(o: TriangleOptions): Block {
       let list = fills.get(fill);
       if (!list) fills.set(fill, (list = []));
       list.push(`M${n(x)} ${n(y)}h${n(cw)}v${n(ch)}h${n(-cw)}z`);
-      if (o.numbers) {
+      if (printNumbers) {
         const dark = !o.scale && v > 0.55;
         numbers.push(
-          `<text${attrs({ x: x + cw / 2, y: y + ch / 2 + capCentre(size), fill: dark ? '#fff' : INK, 'data-pattern': o.dataName ? `${o.head ?? 0},${o.positions?.[q] ?? q},${o.positions?.[k] ?? k}` : undefined, 'data-value': v })}>${fmtProb(v)}</text>`,
+          `<text${attrs({ x: x + cw / 2, y: y + ch / 2 + capCentre(size), 'font-size': size, fill: dark ? '#fff' : INK, 'data-pattern': o.dataName ? `${o.head ?? 0},${o.positions?.[q] ?? q},${o.positions?.[k] ?? k}` : undefined, 'data-value': v })}>${fmtProb(v)}</text>`,
         );
       }
     }
@@ -75,7 +78,7 @@ export function triangle(o: TriangleOptions): Block {
   const grid: string[] = [];
   for (let q = 0; q <= o.n; q++) grid.push(`M${n(left)} ${n(q * ch)}h${n(Math.min(o.n, q + 1) * cw)}`);
   for (let k = 0; k <= o.n; k++) grid.push(`M${n(left + k * cw)} ${n(Math.max(0, k - 1) * ch)}V${n(o.n * ch)}`);
-  cells.push(`<path d="${grid.join('')}" fill="none" stroke="${o.numbers ? '#9aa4ad' : '#c5ccd3'}" stroke-width="${o.numbers ? 0.7 : 0.4}"/>`);
+  cells.push(`<path d="${grid.join('')}" fill="none" stroke="${printNumbers ? '#9aa4ad' : '#c5ccd3'}" stroke-width="${printNumbers ? 0.7 : 0.4}"/>`);
   if (o.breaks?.length) {
     const rules = o.breaks.map((i) => `M${n(left)} ${n((i + 1) * ch)}h${n((i + 1) * cw)}M${n(left + (i + 1) * cw)} ${n((i + 1) * ch)}V${n(o.n * ch)}`).join('');
     cells.push(`<path class="elided-gap" d="${rules}" fill="none" stroke="${INK}" stroke-width="${n(Math.max(1.5, Math.min(cw, ch) * 0.25))}" stroke-dasharray="4 3"/>`);
@@ -93,7 +96,7 @@ export function triangle(o: TriangleOptions): Block {
     });
     height += rotate ? longest + 8 : labelSize * 1.6;
   }
-  const textGroup = (numbers.length ? `<g font-size="${n(size)}" text-anchor="middle">${numbers.join('')}</g>` : '') + texts.join('');
+  const textGroup = (numbers.length ? `<g text-anchor="middle">${numbers.join('')}</g>` : '') + texts.join('');
   const block: Block = { svg: `<g${attrs({ id: o.id, class: 'triangle' })}>${cells.join('')}${textGroup}</g>`, width: left + o.n * cw, height };
   return o.id ? marked(block, 'id', o.id) : block;
 }

@@ -27,13 +27,13 @@ export interface HeatmapOptions {
   readonly id?: string;
 }
 
-/** The smallest cell that holds a printed value legibly; below it the cells carry colour only. */
-const NUMBER_CELL = 30;
+/** The smallest cell whose printed value is at least `SIZE.min`; below it the cells carry colour only. */
+const NUMBER_CELL = SIZE.min / 0.3;
 
 export function heatmap(o: HeatmapOptions): Block {
   const cw = o.cell;
   const gapW = cw * 0.6;
-  const labelSize = Math.min(SIZE.caption, Math.max(8, cw * 0.5));
+  const labelSize = Math.min(SIZE.caption, Math.max(SIZE.min, cw * 0.5));
   const numberSize = Math.min(SIZE.caption, cw * 0.3);
   const numbers = cw >= NUMBER_CELL;
   const rowText = o.rows.map((r) => (r === null ? '…' : shortToken(o.rowLabels[r]!, 9)));

@@ -72,10 +72,18 @@ export function colorBar(scale: ValueScale, width: number, title?: string): Bloc
   const h = 12;
   let svg = '';
   let y = 0;
-  if (title) {
-    svg += label(title, 0, SIZE.tiny, { size: SIZE.tiny, fill: MUTED }).svg;
-    y = SIZE.tiny * 1.5;
+  // The title wraps at the bar's width, so keys side by side never run into each other.
+  const lines: string[] = [];
+  for (const word of title?.split(' ') ?? []) {
+    const last = lines.length ? `${lines[lines.length - 1]} ${word}` : word;
+    if (lines.length && label(last, 0, 0, { size: SIZE.tiny }).width <= width) lines[lines.length - 1] = last;
+    else lines.push(word);
   }
+  for (const line of lines) {
+    svg += label(line, 0, y + SIZE.tiny, { size: SIZE.tiny, fill: MUTED }).svg;
+    y += SIZE.tiny * 1.3;
+  }
+  if (lines.length) y += SIZE.tiny * 0.2;
   for (let s = -STEPS; s <= STEPS; s++) svg += `<rect${attrs({ x: (s + STEPS) * w, y, width: w + 0.3, height: h, fill: stepColor(s) })}/>`;
   svg += `<rect${attrs({ x: 0, y, width, height: h, fill: 'none', stroke: '#6e7781', 'stroke-width': 0.6 })}/>`;
   const ty = y + h + SIZE.tiny * 1.2;

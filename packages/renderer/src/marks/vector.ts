@@ -70,6 +70,31 @@ export interface ColumnsOptions extends Omit<ColumnOptions, 'id' | 'data'> {
   readonly breaks?: readonly number[];
 }
 
+/**
+ * Labels centred under columns at `centres`, starting at `y`: level when they fit their column's
+ * pitch, else rotated. A rotated label needs about 1.25 font sizes of pitch; where the columns are
+ * closer, the font shrinks to `SIZE.min` and then only every k-th label is drawn (always the last),
+ * so labels never overlap.
+ */
+function labelRow(texts: readonly string[], centres: readonly number[], y: number, fill: string, maxRotated: number): Block {
+  let pitch = Infinity;
+  for (let i = 1; i < centres.length; i++) pitch = Math.min(pitch, centres[i]! - centres[i - 1]!);
+  const level = texts.every((s) => label(s, 0, 0, { size: SIZE.tiny }).width <= pitch - 2);
+  const size = level ? SIZE.tiny : Math.max(SIZE.min, Math.min(SIZE.tiny, pitch / 1.25));
+  const every = level ? 1 : Math.max(1, Math.ceil((size * 1.25) / pitch));
+  let svg = '';
+  let longest = 0;
+  const last = texts.length - 1;
+  texts.forEach((s, i) => {
+    if (i !== last && (i % every !== 0 || (i > 0 && last - i < every))) return;
+    const cx = centres[i]!;
+    const l = level ? label(s, cx, y + size * 1.2, { size, anchor: 'middle', fill }) : label(s, 0, 0, { size, anchor: 'end', fill, extra: { transform: `translate(${n(cx + size * 0.35)},${n(y + 4)}) rotate(-90)` } });
+    longest = Math.max(longest, l.width);
+    svg += l.svg;
+  });
+  return { svg, width: 0, height: level ? size * 1.6 : Math.min(longest, maxRotated) + 10 };
+}
+
 /** A row of vector columns, one per position, with optional title, labels and caption. */
 export function columns(vectors: readonly (ArrayLike<number> | undefined)[], o: ColumnsOptions): Block {
   const parts: string[] = [];
@@ -108,26 +133,14 @@ export function columns(vectors: readonly (ArrayLike<number> | undefined)[], o: 
   });
   y += o.height;
   if (o.under) {
-    const size = SIZE.tiny;
-    const fits = o.under.every((s) => label(s, 0, 0, { size }).width <= o.cellWidth + o.gap - 1);
-    o.under.forEach((s, i) => {
-      const cx = xs[i]! + o.cellWidth / 2;
-      if (fits) parts.push(label(s, cx, y + size * 1.1, { size, anchor: 'middle', fill: MUTED }).svg);
-      else parts.push(label(s, 0, 0, { size, anchor: 'end', fill: MUTED, extra: { transform: `translate(${n(cx + size * 0.35)},${n(y + 4)}) rotate(-90)` } }).svg);
-    });
-    const longest = Math.max(0, ...o.under.map((s) => label(s, 0, 0, { size }).width));
-    y += fits ? size * 1.5 : longest + 8;
+    const row = labelRow(o.under, xs.map((x) => x + o.cellWidth / 2), y, MUTED, Infinity);
+    parts.push(row.svg);
+    y += row.height;
   }
   if (o.labels) {
-    const size = SIZE.tiny;
-    const longest = Math.max(0, ...o.labels.map((s) => label(s, 0, 0, { size }).width));
-    const fits = longest <= o.cellWidth + o.gap - 2;
-    o.labels.forEach((s, i) => {
-      const cx = xs[i]! + o.cellWidth / 2;
-      if (fits) parts.push(label(s, cx, y + size * 1.2, { size, anchor: 'middle', fill: INK }).svg);
-      else parts.push(label(s, 0, 0, { size, anchor: 'end', fill: INK, extra: { transform: `translate(${n(cx + size * 0.35)},${n(y + 4)}) rotate(-90)` } }).svg);
-    });
-    y += fits ? size * 1.6 : Math.min(longest, 90) + 10;
+    const row = labelRow(o.labels, xs.map((x) => x + o.cellWidth / 2), y, INK, 90);
+    parts.push(row.svg);
+    y += row.height;
   }
   if (o.caption) {
     const c = label(o.caption, 0, y + SIZE.caption, { size: SIZE.caption, fill: MUTED });

@@ -104,7 +104,7 @@ export const attentionHeadStage = defineStage({
     const opW = 150;
     const labelW = Math.max(...labels.map((t) => measure(t, Math.min(SIZE.tiny + 1, 20)))) + 10;
     const cell = Math.max(20, Math.min(64, (INNER_WIDTH - t1.width - t2.width - 2 * opW - 4 * 20 - labelW) / m));
-    const t3 = triangle({ n: m, breaks, positions: shown, value: (i, j) => at(pattern, i, j), cell, cellHeight: Math.max(16, Math.min(34, cell * 0.6)), numbers: true, rowLabels: labels, colLabels: labels, head: h0, dataName: 'pattern', id: `pattern-full-L${L}-h${h0}` });
+    const t3 = triangle({ n: m, breaks, positions: shown, value: (i, j) => at(pattern, i, j), cell, cellHeight: Math.max(SIZE.min / 0.55, Math.min(34, cell * 0.6)), numbers: true, rowLabels: labels, colLabels: labels, head: h0, dataName: 'pattern', id: `pattern-full-L${L}-h${h0}` });
     const step1 = stepGroup(1, vstack([formula('q_i \\cdot k_j,\\; j \\le i', ctx.tex, SIZE.small), t1], 8));
     const step2 = stepGroup(2, hstack([centreY(opBox({ tex: '\\times \\tfrac{1}{\\sqrt{d_\\text{head}}}' }, ctx.tex), t1.height), vstack([formula(`\\text{scores (}\\sqrt{${dh}} = ${fmtDomain(sqrt)}\\text{)}`, ctx.tex, SIZE.small), t2], 8)], 12));
     const step3 = stepGroup(3, hstack([centreY(opBox({ text: 'softmax per row' }, ctx.tex), t1.height), vstack([formula('\\text{pattern } A_{ij} = \\operatorname{softmax}_j', ctx.tex, SIZE.small), t3], 8)], 12));

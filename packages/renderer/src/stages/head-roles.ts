@@ -18,15 +18,15 @@ const meta = { id: 'stage-head-roles', category: 'attention' } as const;
 /** One colour per role (Okabe–Ito, colour-blind safe); each cell also prints its role's initial. */
 export const ROLE_COLOR: Readonly<Record<HeadRole, string>> = { previous_token: '#d55e00', duplicate_token: '#0072b2', induction: '#009e73', first_token: '#cc79a7' };
 const ROLE_INITIAL: Readonly<Record<HeadRole, string>> = { previous_token: 'P', duplicate_token: 'D', induction: 'I', first_token: 'F' };
-/** Cells at least this wide print their score and role initial. */
-const NUMBER_CELL = 34;
+/** Cells at least this wide print their score and role initial (at `SIZE.min` or larger). */
+const NUMBER_CELL = SIZE.min / 0.32;
 const GRID_GAP = 40;
 const GRID_WIDTH = (INNER_WIDTH - GRID_GAP) / 2;
 const GRID_HEIGHT = 1400;
 /** A grid's cell side and label sizes: the row labels take their room first, the cells share the rest. */
 function gridGeometry(nLayer: number, nHead: number): { cell: number; axisSize: number; left: number } {
   const largest = Math.min(56, GRID_WIDTH / nHead, GRID_HEIGHT / nLayer);
-  const axisSize = Math.min(SIZE.caption, Math.max(8, largest * 0.6));
+  const axisSize = Math.min(SIZE.caption, Math.max(SIZE.min, largest * 0.6));
   const left = axisSize * 3;
   return { cell: Math.min(largest, (GRID_WIDTH - left) / nHead), axisSize, left };
 }

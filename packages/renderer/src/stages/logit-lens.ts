@@ -54,7 +54,7 @@ function table(ctx: { tokenLabel(id: number): string }, lens: LogitLensView, dec
       const prob = lens.topProbs[point * lens.top + k]!;
       const word = shortToken(ctx.tokenLabel(id), 10);
       const chip = label(word, x + 4, mid, { size, weight: id === decoded ? 700 : 400, fill: INK });
-      const value = label(probability(prob), x + chip.width + 10, mid, { size: SIZE.tiny, fill: MUTED, extra: { class: 'lens-top', 'data-token-id': id, 'data-value': prob } });
+      const value = label(probability(prob), x + chip.width + 10, mid, { size: SIZE.min, fill: MUTED, extra: { class: 'lens-top', 'data-token-id': id, 'data-value': prob } });
       svg += `<rect${attrs({ x, y: y + rowH * 0.12, width: chip.width + value.width + 16, height: rowH * 0.76, rx: 4, fill: probColor(prob * 0.5), stroke: id === decoded ? INK : 'none' })}/>` + chip.svg + value.svg;
       x += chip.width + value.width + 24;
     }

@@ -44,10 +44,14 @@ export const titleStage = defineStage({
       const text = `${ctx.nTokens} tokens: the drawings of one vector per position show ${kept.length} of them (the first ones, the last, and any the drawn head's last query reads most); elided: ${elidedRuns(ctx.shown).join(', ')}. Every elided position was computed all the same.`;
       parts.push(renderLines(wrap([{ kind: 'text', text, style: {} }], INNER_WIDTH, { size: SIZE.short }), { size: SIZE.short, color: INK }, ctx.tex));
     }
+    for (const text of ctx.opts.condensed) {
+      const block = renderLines(wrap([{ kind: 'text', text, style: { weight: 600 } }], INNER_WIDTH, { size: SIZE.short }), { size: SIZE.short, color: INK }, ctx.tex);
+      parts.push({ ...block, svg: `<g class="condensed">${block.svg}</g>` });
+    }
     const meta = [ctx.opts.date && `Date: ${ctx.opts.date}`, ctx.opts.version && `Vectorview ${ctx.opts.version}`, `engine: ${ctx.trace.engine.name} ${ctx.trace.engine.version} (${ctx.trace.engine.mode})`].filter(Boolean).join(' · ');
     parts.push({ ...label(meta, 0, SIZE.small, { size: SIZE.small, fill: MUTED }), height: SIZE.small * 1.4 });
     if (note.short) parts.push(caption(ctx, note.short, INNER_WIDTH, SIZE.short, '#3d444d'));
-    parts.push(annotationBlock(note, INNER_WIDTH, ctx.tex, { columns: 2 }));
+    if (note.body || note.points.length) parts.push(annotationBlock(note, INNER_WIDTH, ctx.tex, { columns: 2 }));
     const content = vstack(parts, 18);
     const height = content.height + 2 * STAGE_PAD;
     const svg = `<rect${attrs({ width: STAGE_WIDTH, height, rx: 14, fill: '#fff', stroke: '#d0d7de', 'stroke-width': 1.2 })}/>` + place(content, STAGE_PAD, STAGE_PAD);

@@ -76,20 +76,22 @@ function fits(box: Box, scale: number): boolean {
 }
 
 /**
- * Where to end a tile along one axis: the gap between elements nearest to `limit` (and past the
- * tile's middle), so a cut runs between vectors rather than through them.
+ * `count` tiles along one axis from `origin` over `size`, each at most `limit` long: every cut is the
+ * position nearest to an even split that runs between elements (`spans`) rather than through one.
  */
-function cutAt(start: number, limit: number, spans: readonly (readonly [number, number])[]): number {
+function cuts(origin: number, size: number, count: number, limit: number, spans: readonly (readonly [number, number])[]): number[] {
   const inside = (v: number) => spans.some(([a, b]) => v > a + 0.5 && v < b - 0.5);
-  for (let v = limit; v > start + (limit - start) / 2; v -= 2) if (!inside(v)) return v;
-  return limit;
-}
-
-/** Cut positions from `origin` over `size`, about `step` apart. */
-function cuts(origin: number, size: number, step: number, spans: readonly (readonly [number, number])[]): number[] {
   const end = origin + size;
   const out = [origin];
-  while (out[out.length - 1]! + step < end - 1) out.push(cutAt(out[out.length - 1]!, out[out.length - 1]! + step, spans));
+  for (let k = 1; k < count; k++) {
+    const target = origin + (k * size) / count;
+    const prev = out[out.length - 1]!;
+    const lo = prev + (0.3 * size) / count;
+    const hi = Math.min(prev + limit, end - 1);
+    let best = target;
+    for (let v = lo; v <= hi; v += 2) if (!inside(v) && (inside(best) || Math.abs(v - target) < Math.abs(best - target))) best = v;
+    out.push(Math.min(best, hi));
+  }
   out.push(end);
   return out;
 }
@@ -97,15 +99,16 @@ function cuts(origin: number, size: number, step: number, spans: readonly (reado
 /** Tiles of a region, each legible at `scale`, cut between elements, and enough of them for the words they hold. */
 function tiles(d: StageDrawing, region: Box, scale: number, words: number): View[] {
   const limit = { width: FIGURE.width / scale - 2 * PAD, height: FIGURE.height / scale - 2 * PAD };
-  let cols = Math.ceil(region.width / limit.width);
-  let rows = Math.ceil(region.height / limit.height);
+  // Even splits need some slack to move a cut off an element.
+  let cols = Math.ceil(region.width / (0.9 * limit.width));
+  let rows = Math.ceil(region.height / (0.9 * limit.height));
   // Text-heavy drawings get more, smaller tiles: bands first (they keep rows of vectors whole).
   while (cols * rows < Math.ceil(words / WORDS_PER_SLIDE)) {
     if (region.height / (rows + 1) >= 60) rows++;
     else cols++;
   }
-  const xs = cuts(region.x, region.width, region.width / cols, d.elements.map((e) => [e.box.x, right(e.box)] as const));
-  const ys = cuts(region.y, region.height, region.height / rows, d.elements.map((e) => [e.box.y, bottom(e.box)] as const));
+  const xs = cuts(region.x, region.width, cols, limit.width, d.elements.map((e) => [e.box.x, right(e.box)] as const));
+  const ys = cuts(region.y, region.height, rows, limit.height, d.elements.map((e) => [e.box.y, bottom(e.box)] as const));
   const views: View[] = [];
   for (let j = 0; j + 1 < ys.length; j++) for (let i = 0; i + 1 < xs.length; i++) views.push({ box: padded({ x: xs[i]!, y: ys[j]!, width: xs[i + 1]! - xs[i]!, height: ys[j + 1]! - ys[j]! }), steps: [] });
   return views;

@@ -6,7 +6,7 @@
  * split: by its `data-step` groups where it has them (each step revealed as a fragment), else into
  * tiles cut between its elements. The poster's prose goes to the speaker notes; the slide keeps a title.
  */
-import { elementId, sameVectors, type RegisteredStageId, type StageDrawing, type StageDrawings } from '@vectorview/renderer';
+import { elementId, sameVectors, type Box, type RegisteredStageId, type StageDrawing, type StageDrawings } from '@vectorview/renderer';
 import type { Trace } from '@vectorview/trace';
 import { figureHtml, stageNotes, titleHtml, viewsOf, type Carry, type Slide, type SlideOptions, type SlideStack, type View } from './figure.js';
 import { closingSlides, headSlides, titleSlide } from './story.js';
@@ -25,25 +25,50 @@ const SHORT_ALL_VIEWS: readonly RegisteredStageId[] = ['stage-attention-head', '
  */
 const POSTER_ONLY: readonly RegisteredStageId[] = ['stage-title', 'stage-legend', 'stage-terminology'];
 
-/** The vectors carried between consecutive stages (the last token's), keyed by stage. */
-function carriesFor(trace: Trace, layer: number): Map<string, Carry[]> {
-  const map = new Map<string, Carry[]>();
+const within = (inner: Box, outer: Box) => inner.x >= outer.x && inner.y >= outer.y && inner.x + inner.width <= outer.x + outer.width && inner.y + inner.height <= outer.y + outer.height;
+
+interface StagePlan {
+  readonly drawing: StageDrawing;
+  readonly views: View[];
+  /** Carried vectors per view. */
+  readonly carries: Carry[][];
+}
+
+/**
+ * The last token's vectors carried from one stage's last view to the next stage's first view
+ * (auto-animate pairs elements of adjacent slides by data-id). When the view that shows the vector is
+ * not the stage's last, it is shown once more at the end, so the vector leaves from where it was seen.
+ */
+function planCarries(trace: Trace, layer: number, plans: readonly StagePlan[]): void {
+  const box = (d: StageDrawing, element: string) => d.elements.find((e) => e.id === element)?.box;
   sameVectors(layer, trace.tokens.length - 1).forEach(({ from, to }, i) => {
+    const at = plans.findIndex((p) => p.drawing.id === from.stage);
+    const a = plans[at];
+    const b = plans[at + 1];
+    if (!a || !b || b.drawing.id !== to.stage) return;
+    const fromBox = box(a.drawing, from.element);
+    const toBox = box(b.drawing, to.element);
+    if (!fromBox || !toBox || !within(toBox, b.views[0]!.box)) return;
+    const shown = a.views.map((v) => within(fromBox, v.box)).lastIndexOf(true);
+    if (shown < 0) return;
+    if (shown !== a.views.length - 1) {
+      a.views.push({ box: a.views[shown]!.box, steps: [] });
+      a.carries.push([]);
+    }
+    const last = a.views.length - 1;
     const dataId = `carry-${i}`;
-    map.set(from.stage, [...(map.get(from.stage) ?? []), { element: from.element, dataId }]);
-    map.set(to.stage, [...(map.get(to.stage) ?? []), { element: to.element, dataId }]);
+    a.carries[last]!.push({ element: from.element, dataId });
+    b.carries[0]!.push({ element: to.element, dataId });
   });
-  return map;
 }
 
 /** The slides of one stage: one per view, titled by the stage (and which part). */
-function stageSlides(drawings: StageDrawings, d: StageDrawing, views: readonly View[], carries: readonly Carry[]): Slide[] {
+function stageSlides(drawings: StageDrawings, plan: StagePlan): Slide[] {
+  const d = plan.drawing;
   const title = d.annotation.title;
-  return views.map((view, i) => {
-    const part = views.length > 1 ? `${i + 1} / ${views.length}` : '';
-    // Only the first and last views meet the neighbouring stages' slides.
-    const carry = i === 0 || i === views.length - 1 ? carries : [];
-    const figure = figureHtml(drawings, d, view, `${title}${part ? `, part ${part}` : ''}`, carry);
+  return plan.views.map((view, i) => {
+    const part = plan.views.length > 1 ? `${i + 1} / ${plan.views.length}` : '';
+    const figure = figureHtml(drawings, d, view, `${title}${part ? `, part ${part}` : ''}`, plan.carries[i]);
     const attrs: Record<string, string> = { 'data-stage': d.id, 'data-view': String(i) };
     if (figure.carried) attrs['data-auto-animate'] = '';
     return {
@@ -66,16 +91,19 @@ function talkOrder(drawings: StageDrawings): StageDrawing[] {
 /** Every slide of the talk, in stacks: the opening, the stages, the analyses, the mechanism and the prediction. */
 export function buildSlides(trace: Trace, drawings: StageDrawings, opts: SlideOptions): SlideStack[] {
   const full = opts.length === 'full';
-  const carries = carriesFor(trace, opts.layer);
+  const plans: StagePlan[] = talkOrder(drawings)
+    .filter((d) => full || SHORT_STAGES.includes(d.id as RegisteredStageId))
+    .map((d) => {
+      const all = viewsOf(d);
+      const views = full || SHORT_ALL_VIEWS.includes(d.id as RegisteredStageId) ? all : all.slice(0, 1);
+      return { drawing: d, views, carries: views.map(() => []) };
+    });
+  planCarries(trace, opts.layer, plans);
   const stacks: SlideStack[] = [{ id: 'opening', slides: [titleSlide(trace, drawings)] }];
-  for (const d of talkOrder(drawings)) {
-    const id = d.id as RegisteredStageId;
-    if (!full && !SHORT_STAGES.includes(id)) continue;
-    const all = viewsOf(d);
-    const views = full || SHORT_ALL_VIEWS.includes(id) ? all : all.slice(0, 1);
-    const slides = stageSlides(drawings, d, views, carries.get(d.id) ?? []);
-    if (id === 'stage-attention') slides.push(...headSlides(trace, drawings, d, opts, full ? undefined : [opts.head], elementId.headPattern));
-    stacks.push({ id: d.id, slides });
+  for (const plan of plans) {
+    const slides = stageSlides(drawings, plan);
+    if (plan.drawing.id === 'stage-attention') slides.push(...headSlides(trace, drawings, plan.drawing, opts, full ? undefined : [opts.head], elementId.headPattern));
+    stacks.push({ id: plan.drawing.id, slides });
   }
   stacks.push({ id: 'closing', slides: closingSlides(trace, opts) });
   return stacks;

@@ -119,10 +119,16 @@ describe('the deck folder', () => {
     const sections = html.match(/<section class="vv"/g)?.length ?? 0;
     expect(sections).toBe(slides);
     expect(html.match(/<aside class="notes">\s*<p>/g)?.length).toBe(slides);
-    // A vector is carried by auto-animate: the same data-id on two slides that both auto-animate.
-    const carried = [...html.matchAll(/data-id="(carry-[^"]+)"/g)].map((m) => m[1]);
-    expect(carried.length).toBeGreaterThanOrEqual(2);
-    expect(new Set(carried).size).toBeLessThan(carried.length);
+    // A vector is carried by auto-animate: each carried data-id on exactly two adjacent slides, both auto-animating.
+    const sectionsHtml = html.split('<section class="vv"').slice(1);
+    const carried = new Set([...html.matchAll(/data-id="(carry-[^"]+)"/g)].map((m) => m[1]!));
+    expect(carried.size).toBeGreaterThanOrEqual(1);
+    for (const id of carried) {
+      const on = sectionsHtml.flatMap((sec, i) => (sec.includes(`data-id="${id}"`) ? [i] : []));
+      expect(on).toHaveLength(2);
+      expect(on[1]! - on[0]!).toBe(1);
+      for (const i of on) expect(sectionsHtml[i]!.slice(0, sectionsHtml[i]!.indexOf('>'))).toContain('data-auto-animate');
+    }
   });
 
   browserIt('opens from file:// offline: Reveal ready, every slide with notes, fragments advance', async () => {

@@ -93,7 +93,9 @@ function cuts(origin: number, size: number, count: number, limit: number, spans:
     out.push(Math.min(best, hi));
   }
   out.push(end);
-  return out;
+  // A cut moved off an element can leave the last tile too long: then one tile more.
+  const tooLong = out.some((v, i) => i > 0 && v - out[i - 1]! > limit + 0.5);
+  return tooLong && count < Math.ceil(size / limit) * 2 + 2 ? cuts(origin, size, count + 1, limit, spans) : out;
 }
 
 /** Tiles of a region, each legible at `scale`, cut between elements, and enough of them for the words they hold. */

@@ -24,7 +24,7 @@ export async function benchTalk(options: { model?: string; tokens?: number } = {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'vectorview-talk-bench-'));
   try {
     start = performance.now();
-    const deck = await buildDeck(trace, { theme: DEFAULT_THEME, singleFile: false });
+    const deck = await buildDeck(trace, { theme: DEFAULT_THEME, singleFile: false, length: 'full' });
     for (const file of deck.files) {
       await mkdir(path.join(dir, path.dirname(file.path)), { recursive: true });
       await writeFile(path.join(dir, file.path), file.data);

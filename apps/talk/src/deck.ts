@@ -1,55 +1,45 @@
 /** The deck's HTML page: reveal.js markup around the slides, the shared SVG defs, and the talk's styles. */
-import type { Poster } from '@vectorview/renderer';
+import type { StageDrawings } from '@vectorview/renderer';
 import type { Trace } from '@vectorview/trace';
 import { inlineScript, inlineStyle, revealAssets, type Asset } from './assets.js';
-import { CANVAS, type Slide, type SlideStack } from './slides.js';
+import { CANVAS, drawingHref, FIGURE, TALK_LENGTHS, type Slide, type SlideStack, type TalkLength } from './figure.js';
 import { escapeHtml } from './text.js';
 
 const TALK_CSS = `
 :root{--vv-ink:#1f2328;--vv-muted:#57606a;--vv-rule:#d0d7de;--vv-link:#1d5fa8;--vv-font:Inter,'Helvetica Neue',Helvetica,Arial,sans-serif}
 .reveal{font-family:var(--vv-font)}
-.reveal .slides section.vv{padding:0}
-.reveal .vv-slide{display:inline-flex;flex-direction:column;align-items:center;gap:14px;background:#fff;border:1px solid var(--vv-rule);border-radius:16px;padding:8px;color:var(--vv-ink);font-family:var(--vv-font);text-align:left;box-sizing:content-box;vertical-align:top}
-.reveal .vv-crop{position:relative;flex:none}
-.reveal .vv-crop>svg{display:block;max-width:none;max-height:none;margin:0}
+.reveal .slides section.vv{padding:0;width:${CANVAS.width}px;height:${CANVAS.height}px;text-align:left}
+.reveal .slides section.vv>*{position:absolute;margin:0;box-sizing:border-box}
+.reveal .vv-title{left:${FIGURE.x}px;top:40px;width:${FIGURE.width}px;font-family:var(--vv-font);font-size:56px;line-height:1.15;font-weight:700;text-transform:none;letter-spacing:0;text-shadow:none;white-space:nowrap;overflow:hidden}
+.reveal .vv-kicker{font-size:36px;font-weight:600;opacity:.6;margin-left:.4em}
+.reveal .vv-figure{background:#fff;border-radius:12px;outline:1px solid var(--vv-rule)}
+.reveal .vv-figure>svg{display:block;position:absolute;left:0;top:0;max-width:none;max-height:none;margin:0}
+.reveal .vv-cover{position:absolute;background:#fff}
+.vv-defs .prose,.vv-defs .detail{display:none}
 .reveal .vv-carry{position:absolute;pointer-events:none}
 .reveal .vv-carry>svg{display:block;width:100%;height:100%}
-.reveal .vv-row{display:flex;gap:48px;align-items:center;justify-content:center}
-.reveal .vv-pattern{position:relative;flex:none}
-.reveal .vv-rl{position:absolute;left:0;text-align:right;white-space:nowrap;overflow:hidden;line-height:1.2;color:var(--vv-ink)}
-.reveal .vv-cl{position:absolute;writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap;overflow:hidden;line-height:1.2;color:var(--vv-ink)}
-.reveal .vv-panel{font-size:28px;line-height:1.4;color:var(--vv-ink);text-align:left;flex:none;box-sizing:border-box;padding:8px 24px 16px}
-.reveal .vv-panel h3,.reveal .vv-closing h2,.reveal .vv-closing h3{font-family:var(--vv-font);color:var(--vv-ink);text-transform:none;letter-spacing:0;text-shadow:none;margin:0 0 14px;line-height:1.2;font-weight:700}
-.reveal .vv-panel h3{font-size:40px}
-.reveal .vv-panel p,.reveal .vv-closing p{margin:0 0 14px}
-.reveal .vv-small{font-size:24px}
-.reveal .vv-muted{color:var(--vv-muted)}
-.reveal .vv-slide code{font-family:ui-monospace,'DejaVu Sans Mono',Menlo,Consolas,monospace;font-size:.9em;background:#f6f8fa;border-radius:4px;padding:0 .2em;color:#7a2e0e}
-.reveal .vv-tokens{line-height:1.7}
-.reveal .vv-tok{display:inline-block;margin-right:.6em;white-space:nowrap}
-.reveal .vv-tok b{color:var(--vv-muted);font-weight:600}
-.reveal table.vv-table{border-collapse:collapse;margin:0 0 14px;font-size:26px;color:var(--vv-ink);width:auto}
-.reveal table.vv-table th,.reveal table.vv-table td{padding:5px 14px;border:none;border-bottom:1px solid var(--vv-rule);text-align:left;vertical-align:middle}
-.reveal table.vv-table th{font-weight:700;color:var(--vv-muted);font-size:.85em}
+.reveal .vv-side{left:1160px;top:200px;width:680px;font-size:32px}
+.reveal .vv-body{left:${FIGURE.x}px;top:170px;width:1500px;font-size:36px;line-height:1.4}
+.reveal .vv-body p,.reveal .vv-side p{margin:0 0 24px}
+.reveal .vv-label{font-weight:700}
+.reveal .vv-muted{opacity:.7}
+.reveal section.vv code{font-family:ui-monospace,'DejaVu Sans Mono',Menlo,Consolas,monospace;font-size:.95em}
+.reveal table.vv-table{border-collapse:collapse;margin:0 0 24px;font-size:32px;width:auto}
+.reveal table.vv-table th,.reveal table.vv-table td{padding:8px 20px 8px 0;border:none;border-bottom:1px solid var(--vv-rule);text-align:left;vertical-align:middle}
+.reveal table.vv-table th{font-weight:700;font-size:28px}
 .reveal table.vv-table .num{text-align:right;font-variant-numeric:tabular-nums}
-.reveal table.vv-table tr.vv-chosen td{background:#fff8c5;font-weight:700}
-.reveal table.vv-table tr.vv-out td{color:#8c959f;text-decoration:line-through}
-.reveal .vv-filter{width:1500px}
+.reveal table.vv-table tr.vv-chosen td{font-weight:700}
 .reveal .vv-bar{white-space:nowrap;font-variant-numeric:tabular-nums}
-.reveal .vv-bar span{display:inline-block;height:18px;background:#0a6d80;border-radius:3px;vertical-align:middle;margin-right:10px}
-.reveal .vv-html{padding:40px 56px;width:1700px;min-height:860px;box-sizing:border-box}
-.reveal .vv-closing{display:flex;gap:56px;width:100%;align-items:flex-start}
-.reveal .vv-closing h2{font-size:60px}
-.reveal .vv-closing h3{font-size:36px}
-.reveal .vv-col{flex:1 1 0;min-width:0}
-.reveal .vv-col:first-child{flex:1.25 1 0}
-.reveal .vv-lead{font-size:30px;line-height:1.4}
-.reveal .vv-pick{font-weight:700;font-size:1.25em;background:#fff8c5;border:1.5px solid #9a6700;border-radius:6px;padding:0 .25em;white-space:pre}
-.reveal .vv-sources ul{margin:0;padding-left:1.1em;font-size:22px;line-height:1.3}
-.reveal .vv-sources li{margin:0 0 8px}
-.reveal .vv-slide a{color:var(--vv-link);text-decoration:underline}
-.reveal .vv-candidates{font-size:25px}
-.reveal .slide-number{font-family:var(--vv-font)}
+.reveal .vv-bar span{display:inline-block;height:26px;background:#0a6d80;border-radius:3px;vertical-align:middle;margin-right:14px}
+.reveal .vv-bar span.neg{background:#b35806}
+.reveal .vv-opening{left:${FIGURE.x}px;top:220px;width:${FIGURE.width}px}
+.reveal .vv-prompt{font-size:72px;line-height:1.2;font-weight:700;margin:0 0 48px}
+.reveal .vv-lead{font-size:44px;line-height:1.35;margin:0 0 40px}
+.reveal .vv-pick{font-weight:700;border-bottom:6px solid #bf8700;white-space:pre}
+.reveal .vv-facts{font-size:34px;opacity:.7}
+.reveal section.vv a{color:var(--vv-link)}
+/* The slide number sits bottom left, the controls bottom right: both below the figure area. */
+.reveal .slide-number{left:16px;right:auto;bottom:16px;font-family:var(--vv-font);font-size:20px}
 `;
 
 export interface DeckPage {
@@ -66,25 +56,39 @@ function attrs(values: Readonly<Record<string, string>>): string {
     .join('');
 }
 
-function section(slide: Slide): string {
-  return `<section class="vv"${attrs(slide.attrs)} data-title="${escapeHtml(slide.title)}">${slide.html}<aside class="notes">${slide.notes}</aside></section>`;
+function section(slide: Slide, seconds: number): string {
+  return `<section class="vv"${attrs(slide.attrs)} data-title="${escapeHtml(slide.title)}" data-timing="${seconds}">${slide.html}<aside class="notes">${slide.notes}</aside></section>`;
 }
 
-export function deckHtml(trace: Trace, poster: Poster, stacks: readonly SlideStack[], options: { theme: string; singleFile: boolean }): DeckPage {
+const wordsIn = (html: string) => html.replace(/<[^>]*>/g, ' ').split(/\s+/).filter(Boolean).length;
+
+/** Seconds per slide for the speaker view's pacing: the talk's length shared by how much each slide's notes say (at least 20 s each). */
+export function slideTimings(slides: readonly Slide[], length: TalkLength): number[] {
+  const total = TALK_LENGTHS[length].minutes * 60;
+  const floor = 20;
+  const words = slides.map((s) => wordsIn(s.notes));
+  const sum = words.reduce((a, b) => a + b, 0) || 1;
+  const spare = Math.max(0, total - floor * slides.length);
+  return words.map((w) => Math.round(floor + (spare * w) / sum));
+}
+
+export function deckHtml(trace: Trace, drawings: StageDrawings, stacks: readonly SlideStack[], options: { theme: string; singleFile: boolean; length: TalkLength }): DeckPage {
   const assets = revealAssets(options.theme);
-  const defsStart = poster.svg.indexOf('<defs>');
-  const defsEnd = poster.svg.indexOf('</defs>', defsStart);
-  const defs = defsStart >= 0 ? poster.svg.slice(defsStart, defsEnd + '</defs>'.length) : '';
+  const timings = slideTimings(stacks.flatMap((st) => st.slides), options.length);
+  let next = 0;
+  const sectionOf = (slide: Slide) => section(slide, timings[next++]!);
   const slides = stacks
-    .map((stack) => (stack.slides.length === 1 ? section(stack.slides[0]!) : `<section data-stack="${stack.id}">${stack.slides.map(section).join('\n')}</section>`))
+    .map((stack) => (stack.slides.length === 1 ? sectionOf(stack.slides[0]!) : `<section data-stack="${stack.id}">${stack.slides.map(sectionOf).join('\n')}</section>`))
     .join('\n');
+  // Each drawing once, rendered (so slides can <use> it) but out of sight.
+  const defined = drawings.stages.filter((d) => d.svg !== undefined).map((d) => `<g id="${drawingHref(d.id)}">${d.svg}</g>`).join('');
   const css = options.singleFile ? assets.css.map((a) => `<style>${inlineStyle(a.data)}</style>`).join('\n') : assets.css.map((a) => `<link rel="stylesheet" href="${a.path}">`).join('\n');
   const init = `(function(){
 var params=new URLSearchParams(location.search);
 var printing=params.has('print-pdf');
 document.querySelector('.reveal').addEventListener('pdf-ready',function(){document.documentElement.setAttribute('data-pdf-ready','')});
-Reveal.initialize({hash:true,width:${CANVAS.width},height:${CANVAS.height},margin:0.03,minScale:0.05,maxScale:4,center:true,
-transition:'slide',autoAnimateDuration:0.9,slideNumber:'c/t',pdfSeparateFragments:false,pdfMaxPagesPerSlide:1,
+Reveal.initialize({hash:true,width:${CANVAS.width},height:${CANVAS.height},margin:0.02,minScale:0.05,maxScale:4,center:false,
+transition:'slide',autoAnimateDuration:0.9,slideNumber:'c/t',controlsLayout:'bottom-right',pdfSeparateFragments:false,pdfMaxPagesPerSlide:1,
 showNotes:printing&&params.has('notes')?'separate-page':false,plugins:[RevealNotes]});
 })();`;
   const js = options.singleFile ? assets.js.map((a) => `<script>${inlineScript(a.data)}</script>`).join('\n') : assets.js.map((a) => `<script src="${a.path}"></script>`).join('\n');
@@ -102,7 +106,7 @@ ${css}
 <style>${TALK_CSS}</style>
 </head>
 <body>
-<svg class="vv-defs" xmlns="http://www.w3.org/2000/svg" width="0" height="0" style="position:absolute;width:0;height:0;overflow:hidden" aria-hidden="true" focusable="false">${defs}</svg>
+<svg class="vv-defs" xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="0" height="0" style="position:absolute;width:0;height:0;overflow:hidden" aria-hidden="true" focusable="false" font-family="${escapeHtml(drawings.fontFamily)}" fill="${drawings.ink}">${drawings.defs}${defined}</svg>
 <div class="reveal">
 <div class="slides">
 ${slides}

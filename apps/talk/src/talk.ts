@@ -10,16 +10,13 @@ import { pathToFileURL } from 'node:url';
 import { withPage } from '@vectorview/chromium';
 import { defaultModelDir, defaultModelInfo, defaultPrompt } from '@vectorview/default-model';
 import { inputsFromFlags, tokenizerForVocabulary, traceFromFlags, UsageError, wholeNumberFlag, type ForwardFlagValues } from '@vectorview/engine/node';
-import { renderPoster, type PosterOptions } from '@vectorview/renderer';
+import { renderStageDrawings, type PosterOptions } from '@vectorview/renderer';
 import type { Trace } from '@vectorview/trace';
 import { checkOutputs, OutputStage, type OutputTarget } from '@vectorview/trace/node';
 import { checkTheme } from './assets.js';
 import { deckHtml, type DeckPage } from './deck.js';
-import { buildSlides, CANVAS } from './slides.js';
+import { buildSlides, CANVAS, TALK_LENGTHS, type TalkLength } from './slides.js';
 
-/** The prompt drawn when none is given: the same sentence as the poster's default. */
-/** Components of each d_model vector drawn (the renderer's default). */
-const COMPONENTS_DRAWN = 128;
 
 export interface TalkRequest extends ForwardFlagValues {
   trace?: string | undefined;
@@ -30,6 +27,7 @@ export interface TalkRequest extends ForwardFlagValues {
   head?: string | undefined;
   layer?: string | undefined;
   'notes-in-pdf'?: boolean | undefined;
+  length?: string | undefined;
 }
 
 export interface TalkResult {
@@ -45,8 +43,10 @@ export interface TalkResult {
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /** Checks the flags that need no model, so bad input fails before any work. */
-export function checkRequest(request: TalkRequest): { theme: string; singleFile: boolean; out: string } {
+export function checkRequest(request: TalkRequest): { theme: string; singleFile: boolean; out: string; length: TalkLength } {
   const theme = checkTheme(request.theme);
+  const length = request.length ?? 'full';
+  if (!Object.hasOwn(TALK_LENGTHS, length)) throw new UsageError(`--length must be ${Object.keys(TALK_LENGTHS).join(' or ')}, got ${JSON.stringify(length)}`);
   if (request['notes-in-pdf'] && !request.pdf) throw new UsageError('--notes-in-pdf applies to --pdf; add --pdf FILE');
   if (request.prompt !== undefined && request.prompt.trim() === '') throw new UsageError('the prompt is empty: give some text with --prompt or ids with --tokens');
   if (request.out !== undefined && request.out.trim() === '') throw new UsageError('--out must name a folder (or an .html file with --single-file)');
@@ -55,23 +55,18 @@ export function checkRequest(request: TalkRequest): { theme: string; singleFile:
   const singleFile = request['single-file'] === true;
   const out = request.out ?? 'talk';
   if (!singleFile && /\.html?$/i.test(out)) throw new UsageError(`--out ${out} names a file: a deck is a folder; add --single-file for one HTML file`);
-  return { theme, singleFile, out };
+  return { theme, singleFile, out, length: length as TalkLength };
 }
 
 /** Builds the deck in memory from a trace. */
-export async function buildDeck(trace: Trace, options: { theme: string; singleFile: boolean; head?: number | undefined; layer?: number | undefined }): Promise<DeckPage> {
-  const c = trace.config;
-  const tokenizer = tokenizerForVocabulary(c.n_vocab);
-  const posterOptions: PosterOptions = { tokenText: (id: number) => tokenizer.readable(id) };
-  if (options.head !== undefined) posterOptions.head = options.head;
-  if (options.layer !== undefined) posterOptions.layer = options.layer;
-  const poster = await renderPoster(trace, posterOptions);
-  const stacks = buildSlides(trace, poster, {
-    head: poster.drawn.head,
-    layer: poster.drawn.layer,
-    componentsDrawn: COMPONENTS_DRAWN,
-  });
-  return deckHtml(trace, poster, stacks, { theme: options.theme, singleFile: options.singleFile });
+export async function buildDeck(trace: Trace, options: { theme: string; singleFile: boolean; length: TalkLength; head?: number | undefined; layer?: number | undefined }): Promise<DeckPage> {
+  const tokenizer = tokenizerForVocabulary(trace.config.n_vocab);
+  const drawingOptions: PosterOptions = { tokenText: (id: number) => tokenizer.readable(id) };
+  if (options.head !== undefined) drawingOptions.head = options.head;
+  if (options.layer !== undefined) drawingOptions.layer = options.layer;
+  const drawings = await renderStageDrawings(trace, drawingOptions);
+  const stacks = buildSlides(trace, drawings, { ...drawings.drawn, length: options.length });
+  return deckHtml(trace, drawings, stacks, { theme: options.theme, singleFile: options.singleFile, length: options.length });
 }
 
 /** A deck folder may replace an earlier deck, never anything else. */
@@ -106,7 +101,7 @@ export async function printDeck(indexHtml: string, options: { notes?: boolean } 
 
 /** Runs the whole command: nothing is written unless every output was built. */
 export async function makeTalk(request: TalkRequest, progress: (line: string) => void): Promise<TalkResult> {
-  const { theme, singleFile, out } = checkRequest(request);
+  const { theme, singleFile, out, length } = checkRequest(request);
   const fileTarget = singleFile && /\.html?$/i.test(out);
   const deckTarget: OutputTarget = { flag: '--out', path: out, folder: !fileTarget };
   const pdfTarget: OutputTarget | undefined = request.pdf === undefined ? undefined : { flag: '--pdf', path: request.pdf };
@@ -120,9 +115,9 @@ export async function makeTalk(request: TalkRequest, progress: (line: string) =>
   const head = wholeNumberFlag('head', request.head, 0, c.n_head - 1);
   const layer = wholeNumberFlag('layer', request.layer, 0, c.n_layer - 1);
 
-  progress(`building the slides (${theme} theme${singleFile ? ', one file' : ''})`);
+  progress(`building the ${length} talk (${TALK_LENGTHS[length].minutes} min, ${theme} theme${singleFile ? ', one file' : ''})`);
   start = performance.now();
-  const deck = await buildDeck(trace, { theme, singleFile, head, layer });
+  const deck = await buildDeck(trace, { theme, singleFile, length, head, layer });
   timings['build_ms'] = performance.now() - start;
   progress(`  ${deck.slides} slides, ${deck.fragments} fragments, ${(deck.html.length / 1e6).toFixed(1)} MB of HTML in ${seconds(timings['build_ms'])}`);
 

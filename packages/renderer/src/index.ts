@@ -5,12 +5,11 @@
 import { createRequire } from 'node:module';
 import type { Trace } from '@vectorview/trace';
 import { createContext, type Ctx, type Prose, type ResolvedOptions } from './context.js';
-import { embeddedFontCss, FONT_FAMILY } from './fonts.js';
+import { FONT_FAMILY } from './fonts.js';
 import { condenseStatement, OMIT_ORDER, PROSE_LEVELS } from './condense.js';
+import { drawStages, prepareStages, sharedDefs, stageDrawings, structureOf, type Box, type StageDrawings } from './drawings.js';
 import { fitsPage, legibleScale, layoutPrint, MAX_BLANK_BAND, textSizes, widestBlankBand, layoutStrip, PAGE_MM, type PageLayout, type PosterSize, type PrintPage } from './layout.js';
-import { texIn } from './markdown.js';
-import { prepareTex, TexRegistry } from './math.js';
-import { attrs, esc, n, type Block, type Mark } from './svg.js';
+import { attrs, esc, n, type Block } from './svg.js';
 import type { AnyStage, Prepared, StageScale } from './stage.js';
 import { STAGES } from './stages/index.js';
 import { legendStage } from './stages/legend.js';
@@ -56,28 +55,6 @@ export interface StageBox {
   elements: { id: string; box: Box }[];
 }
 
-/** A rectangle in poster units (the viewBox). */
-export interface Box {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
-
-function boxesOf(marks: readonly Mark[], kind: Mark['kind'], dx: number, dy: number): Map<string, Box> {
-  const out = new Map<string, Box>();
-  for (const m of marks) {
-    if (m.kind !== kind) continue;
-    const prev = out.get(m.key);
-    const x0 = Math.min(prev?.x ?? Infinity, m.x + dx);
-    const y0 = Math.min(prev?.y ?? Infinity, m.y + dy);
-    const x1 = Math.max(prev ? prev.x + prev.width : -Infinity, m.x + dx + m.width);
-    const y1 = Math.max(prev ? prev.y + prev.height : -Infinity, m.y + dy + m.height);
-    out.set(m.key, { x: round3(x0), y: round3(y0), width: round3(x1 - x0), height: round3(y1 - y0) });
-  }
-  return out;
-}
-
 export interface Poster {
   svg: string;
   /** Size in user units (the viewBox). */
@@ -119,8 +96,6 @@ function resolve(trace: Trace, options: PosterOptions): ResolvedOptions {
     condensed: [],
   };
 }
-
-const ARROW_MARKER = `<marker id="arrow" viewBox="0 0 10 10" refX="8" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse"><path d="M0 0L10 5L0 10z" fill="${INK}"/></marker>`;
 
 function printPage(size: Exclude<PosterSize, 'web'>, landscape: boolean): PrintPage {
   const [w, h] = PAGE_MM[size];
@@ -192,22 +167,7 @@ function condenseToFit(
 export async function renderPoster(trace: Trace, options: PosterOptions = {}): Promise<Poster> {
   const opts = resolve(trace, options);
   const registry = options.stages ?? STAGES;
-  const ids = registry.map((s) => s.id);
-  if (new Set(ids).size !== ids.length) throw new Error(`a stage is registered twice: ${ids.filter((id, i) => ids.indexOf(id) !== i).join(', ')}`);
-  const tex = new TexRegistry();
-  const titles = new Map(registry.map((s) => [s.id, s.title]));
-  const ctx = createContext(trace, opts, tex, titles);
-  // Typeset every formula first: MathJax may need to load font ranges asynchronously.
-  const strings = new Set<string>();
-  for (const stage of registry) {
-    for (const t of stage.tex(ctx)) strings.add(t);
-    const a = ctx.note(stage.id);
-    for (const s of [a.title, a.short, a.body, ...a.points]) for (const t of texIn(s)) strings.add(t);
-  }
-  await prepareTex(strings);
-
-  // Scales first (from the data), then marks: the legend reads the drawn stages' scales.
-  const prepared: Prepared[] = registry.map((stage) => stage.prepare(ctx));
+  const { ctx, tex, ids, titles, prepared } = await prepareStages(trace, opts, registry);
   const size = options.size ?? 'A0';
   const print = size === 'web' ? undefined : printPage(size, options.landscape ?? false);
   const { drawn, page } = condenseToFit(registry, prepared, print && { ...print, name: `${size}${options.landscape ? ' landscape' : ''}` }, (prose, condensed) =>
@@ -221,14 +181,13 @@ export async function renderPoster(trace: Trace, options: PosterOptions = {}): P
     const { id, block } = drawn[p.index]!;
     const note = ctx.note(id);
     const marks = block.marks ?? [];
-    const steps = [...boxesOf(marks, 'step', p.x, p.y)].map(([step, box]) => ({ step: Number(step), box })).sort((a, b) => a.step - b.step);
-    const elements = [...boxesOf(marks, 'id', p.x, p.y)].map(([id, box]) => ({ id, box }));
+    const { steps, elements } = structureOf(marks, p.x, p.y);
     stages.push({ id, x: round3(p.x), y: round3(p.y), width: round3(block.width), height: round3(block.height), title: note.title, notes: note.notes, steps, elements });
     const prefix = `<g id="${id}"`;
     body += block.svg.startsWith(prefix) ? `${prefix} transform="translate(${n(p.x)},${n(p.y)})"${block.svg.slice(prefix.length)}` : `<g id="${id}" transform="translate(${n(p.x)},${n(p.y)})">${block.svg}</g>`;
   }
   stages.sort((a, b) => ids.indexOf(a.id) - ids.indexOf(b.id));
-  const defs = `<defs><style>${embeddedFontCss()}\ntext{font-kerning:normal}a text{cursor:pointer}</style>${ARROW_MARKER}${tex.defs()}</defs>`;
+  const defs = sharedDefs(tex);
   const title = `${trace.config.name}: one forward pass of “${trace.prompt}”, vector by vector`;
   const desc =
     `A poster of one ${trace.config.name} forward pass (${trace.config.n_layer} layers, d_model ${trace.config.d_model}, ${trace.config.n_head} heads) on a ${trace.tokens.length}-token prompt, drawn from its real activations: ` +
@@ -241,6 +200,16 @@ export async function renderPoster(trace: Trace, options: PosterOptions = {}): P
     body +
     `</svg>`;
   return { svg, width: round3(page.width), height: round3(page.height), physicalWidth, physicalHeight, stages, drawn: { layer: opts.layer, head: opts.head } };
+}
+
+/**
+ * Every stage's drawing without its poster frame, with its steps and elements as data: what the talk
+ * builds slides from (the poster's layout and page size play no part).
+ */
+export async function renderStageDrawings(trace: Trace, options: PosterOptions = {}): Promise<StageDrawings & { drawn: { layer: number; head: number } }> {
+  const opts = resolve(trace, options);
+  const drawings = stageDrawings(await drawStages(trace, opts, options.stages ?? STAGES));
+  return { ...drawings, drawn: { layer: opts.layer, head: opts.head } };
 }
 
 const round3 = (v: number) => Math.round(v * 1000) / 1000;
@@ -280,6 +249,7 @@ export function frameStage(poster: Poster, id: string, padding = 24): string {
   );
 }
 export { fontFiles } from './fonts.js';
+export { drawingView, elementId, sameVectors, type Box, type StageDrawing, type StageDrawings } from './drawings.js';
 export { signedBars, signedMax, type SignedBar, type SignedBarsOptions } from './marks/signed-bars.js';
 export { renderFlowDiagram, type FlowDiagram, type FlowEdge, type FlowNode, type FlowNodeKind } from './flow.js';
 export { templateValues } from './annotations.js';

@@ -9,14 +9,17 @@ export interface Block {
   readonly height: number;
   /** Boxes of the talk-relevant parts inside (steps, elements with ids), in the block's coordinates. */
   readonly marks?: readonly Mark[];
+  /** A stage frame's drawing alone (no header, no annotation), in its own coordinates: what a slide shows. */
+  readonly drawing?: Block;
 }
 
 /**
  * Where a part of a drawing is, kept beside the SVG as data so nobody has to parse the SVG to find
- * it: a `data-step` group (`key` the step number) or an element with an id (vectors, patterns, matrices).
+ * it: a `data-step` group (`key` the step number), an element with an id (vectors, patterns,
+ * matrices), or a paragraph of prose in the drawing (`key` its Markdown; a slide moves it to the notes).
  */
 export interface Mark {
-  readonly kind: 'step' | 'id';
+  readonly kind: 'step' | 'id' | 'prose';
   readonly key: string;
   readonly x: number;
   readonly y: number;

@@ -1,4 +1,5 @@
 /** The attention sublayer of the drawn layer: its heads in parallel, their sum, and every head's pattern. */
+import { elementId } from '../drawings.js';
 import { miniTriangle } from '../marks/attention.js';
 import { arrowRight, opBox, plusCircle } from '../marks/glyphs.js';
 import { defineStage } from '../stage.js';
@@ -55,7 +56,7 @@ export const attentionStage = defineStage({
     if (ctx.opts.headGrid && pattern) {
       const size = Math.min(130, (INNER_WIDTH - 20 * 7) / Math.min(H, 8));
       const perRow = Math.max(1, Math.floor((INNER_WIDTH + 20) / (size + 20)));
-      const minis = Array.from({ length: H }, (_, h) => miniTriangle(shown.length, pat(h), size, `head ${h}`, `pattern-L${L}-h${h}`, breaks));
+      const minis = Array.from({ length: H }, (_, h) => miniTriangle(shown.length, pat(h), size, `head ${h}`, elementId.headPattern(L, h), breaks));
       const gridRows: Block[] = [];
       for (let i = 0; i < minis.length; i += perRow) gridRows.push(hstack(minis.slice(i, i + perRow), 20));
       parts.push(vstack([{ ...label(`Attention patterns of all ${H} heads in layer ${L} (rows: query position, columns: key position; darker = more weight)`, 0, SIZE.small, { size: SIZE.small, weight: 600, fill: INK }), height: SIZE.small * 1.6 }, vstack(gridRows, 16)], 6));

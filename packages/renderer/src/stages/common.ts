@@ -140,13 +140,18 @@ export function frame(ctx: Ctx, stage: StageMeta, drawing: Block, o: FrameOption
     `<rect${attrs({ class: 'stage-bg', width: STAGE_WIDTH, height, rx: 14, fill: '#fff', stroke: '#d0d7de', 'stroke-width': 1.2 })}/>` +
     `<rect${attrs({ width: 8, height: height - 28, y: 14, x: 0, fill: category.color, ...(category.dash ? {} : {}) })}/>` +
     place(content, STAGE_PAD, STAGE_PAD);
-  return { svg: `<g${attrs({ id, class: 'stage', 'data-stage': id })}>${svg}</g>`, width: STAGE_WIDTH, height, marks: marksAt(content, STAGE_PAD, STAGE_PAD) };
+  return { svg: `<g${attrs({ id, class: 'stage', 'data-stage': id })}>${svg}</g>`, width: STAGE_WIDTH, height, marks: marksAt(content, STAGE_PAD, STAGE_PAD), drawing };
 }
 
-/** A caption of plain or Markdown text, wrapped to `width`. */
+/** Captions longer than this many words are prose: a slide shows the drawing and moves them to the notes. */
+const PROSE_WORDS = 8;
+
+/** A caption of plain or Markdown text, wrapped to `width`; a long one is marked as prose (`<g class="prose">`). */
 export function caption(ctx: Ctx, markdown: string, width: number, size: number = SIZE.caption, color = '#57606a'): Block {
   const lines = wrap(parseInline(markdown), width, { size, color });
-  return renderLines(lines, { size, color }, ctx.tex);
+  const block = renderLines(lines, { size, color }, ctx.tex);
+  if (markdown.split(/\s+/).length <= PROSE_WORDS) return block;
+  return marked({ ...block, svg: `<g class="prose">${block.svg}</g>` }, 'prose', markdown);
 }
 
 export function stepGroup(step: number, block: Block, extra: Record<string, string | number> = {}): Block {

@@ -54,6 +54,8 @@ function grid(id: string, title: string, nLayer: number, nHead: number, cellAt: 
   const top = SIZE.small * 1.8 + axisSize * 1.6;
   const heading = label(title, 0, SIZE.small, { size: SIZE.small, weight: 700, fill: INK });
   let svg = heading.svg;
+  // The printed scores repeat the cells' colours: kept apart as detail (`g.detail`), which a slide leaves out.
+  let detail = '';
   const every = Math.ceil((axisSize * 2) / cell);
   for (let h = 0; h < nHead; h += every) svg += label(`H${h}`, left + h * cell + cell / 2, top - 6, { size: axisSize, anchor: 'middle', fill: MUTED }).svg;
   for (let l = 0; l < nLayer; l++) {
@@ -63,9 +65,12 @@ function grid(id: string, title: string, nLayer: number, nHead: number, cellAt: 
       const c = cellAt(l, h);
       const x = left + h * cell;
       svg += `<rect${attrs({ x, y, width: cell, height: cell, fill: c.fill, stroke: RULE, 'stroke-width': 0.8, ...c.data })}/>`;
-      if (numbers && c.text) svg += `<text${attrs({ x: x + cell / 2, y: y + cell / 2 + capCentre(size), 'font-size': size, 'text-anchor': 'middle', fill: INK, ...c.data })}>${c.text}</text>`;
+      if (numbers && c.text) {
+        detail += `<text${attrs({ x: x + cell / 2, y: y + cell / 2 + capCentre(size), 'font-size': size, 'text-anchor': 'middle', fill: INK, ...c.data })}>${c.text}</text>`;
+      }
     }
   }
+  if (detail) svg += `<g class="detail">${detail}</g>`;
   return marked({ svg: `<g${attrs({ id })}>${svg}</g>`, width: Math.max(heading.width, left + nHead * cell), height: top + nLayer * cell }, 'id', id);
 }
 

@@ -7,7 +7,6 @@ import { lineChart } from '../marks/plots.js';
 import { defineStage } from '../stage.js';
 import { hstack, place, vstack } from '../svg.js';
 import { INK, INNER_WIDTH, MUTED, SIZE } from '../theme.js';
-import { label } from '../text.js';
 import { caption, COLUMN_HEIGHT, drawnCount, frame, positionRow, scaleKey, stageScale } from './common.js';
 import { B, centreY, norm, positions, rows } from './layer.js';
 
@@ -87,7 +86,8 @@ export const residualStage = defineStage({
     };
     const row = hstack([blocks[0]!, op('+', true), blocks[1]!, op('=', false), blocks[2]!, op('+', true), blocks[3]!, op('=', false), blocks[4]!], 10, 'start');
     // Reads: arrows out of the stream into each LayerNorm.
-    const readNote = label(`reads: LayerNorm 1 → attention, LayerNorm 2 → MLP (each reads a copy; the stream is unchanged)   ·   writes: ⊕ adds the output back`, 0, SIZE.caption, { size: SIZE.caption, fill: MUTED });
+    // Prose (a caption), so a slide moves it to the notes.
+    const readNote = caption(ctx, `reads: LayerNorm 1 → attention, LayerNorm 2 → MLP (each reads a copy; the stream is unchanged)   ·   writes: ⊕ adds the output back`, INNER_WIDTH, SIZE.caption, MUTED);
     const xLabels = [...Array.from({ length: ctx.config.n_layer }, (_, l) => String(l)), 'out'];
     const chart = lineChart(series, 420, 140, { xLabels, yTitle: `‖stream‖ per position, entering each layer (last position bold)`, highlight: ctx.nTokens - 1 });
     const scaleNote = caption(ctx, 'Each column has its own colour scale (its key is under it): a write can be many times larger than the stream it is added to.', INNER_WIDTH, SIZE.small, INK);

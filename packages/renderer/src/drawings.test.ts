@@ -6,7 +6,8 @@ import { syntheticTrace, tokenText } from './test-support/fixture-trace.js';
 describe.each([0, 1])('renderStageDrawings, layer %i drawn in full', (layer) => {
   const trace = syntheticTrace(7, 2, [0, 1]);
   const drawn = renderStageDrawings(trace, { tokenText, layer });
-  const poster = renderPoster(trace, { tokenText, layer });
+  // The web strip, which never condenses: its frames hold the drawings in full, as the slides do.
+  const poster = renderPoster(trace, { tokenText, layer, size: 'web' });
 
   it('gives every framed stage its drawing, smaller than the poster frame, with the same steps and elements', async () => {
     const { stages } = await drawn;

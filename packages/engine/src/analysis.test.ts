@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { analysisTensor, decodeSafetensors, decodeTrace, encodeTrace, HEAD_ROLES, PROBE_REPEAT, type Tensor, type Trace } from '@vectorview/trace';
+import { analysisTensor, decodeSafetensors, decodeTrace, encodeTrace, HEAD_ROLES, PROBE_REPEAT, type Tensor, type TensorName, type Trace } from '@vectorview/trace';
 import { readTraceFile, writeTraceFile } from '@vectorview/trace/node';
 import { traceModel } from './node.js';
 import { FIXTURE_DIR, fixturePrompts, maxAbs, maxAbsDiff } from './test-support/fixture.js';
@@ -230,7 +230,7 @@ describe('the analysis section is saved', () => {
     await writeTraceFile(file, trace);
     const back = await readTraceFile(file);
     expect(back.analysis.metadata).toEqual(trace.analysis.metadata);
-    const names: string[] = [...Object.values(analysisTensor).filter((v) => typeof v === 'string'), ...HEAD_ROLES.map(analysisTensor.headScores)];
+    const names: TensorName[] = [...Object.values(analysisTensor).filter((v) => typeof v === 'string'), ...HEAD_ROLES.map((role) => analysisTensor.headScores(role))];
     expect(names).toHaveLength(13);
     for (const name of names) {
       expect(Array.from(back.tensors.get(name)!.data), name).toEqual(Array.from(trace.tensors.get(name)!.data));

@@ -22,6 +22,7 @@ import {
   vectorAt,
   type AnalysisMetadata,
   type Tensor,
+  type TensorName,
 } from '@vectorview/trace';
 import type { ForwardMode, Gpt2Model } from './model.js';
 import type { Gpt2Weights } from './weights.js';
@@ -37,11 +38,11 @@ export interface AnalysisOptions {
 }
 
 export interface PassAnalysis {
-  readonly tensors: Map<string, Tensor>;
+  readonly tensors: Map<TensorName, Tensor>;
   readonly metadata: AnalysisMetadata;
 }
 
-function get(tensors: ReadonlyMap<string, Tensor>, name: string): Tensor {
+function get(tensors: ReadonlyMap<TensorName, Tensor>, name: TensorName): Tensor {
   const t = tensors.get(name);
   if (!t) throw new Error(`the pass recorded no ${name}, which the analyses need`);
   return t;
@@ -54,7 +55,7 @@ export function unembedColumn(weights: Gpt2Weights, token: number): Float32Array
 }
 
 /** The residual stream at position p split into its components, in `componentLabels` order (final_ln_bias excluded). */
-export function residualComponents(tensors: ReadonlyMap<string, Tensor>, p: number, nLayer: number, nHead: number): Float32Array[] {
+export function residualComponents(tensors: ReadonlyMap<TensorName, Tensor>, p: number, nLayer: number, nHead: number): Float32Array[] {
   const out = [vectorAt(get(tensors, hook.embed), p), vectorAt(get(tensors, hook.posEmbed), p)];
   for (let l = 0; l < nLayer; l++) {
     const result = get(tensors, hook.block(l, 'attn.hook_result'));
@@ -141,12 +142,12 @@ function inductionProbe(model: Gpt2Model, probe: readonly number[], repeat: numb
 }
 
 /** Every analysis of the pass whose tensors are given (`ids` its tokens, `decodedId` the token it decoded). */
-export function analysePass(model: Gpt2Model, tensors: ReadonlyMap<string, Tensor>, ids: readonly number[], decodedId: number, options: AnalysisOptions): PassAnalysis {
+export function analysePass(model: Gpt2Model, tensors: ReadonlyMap<TensorName, Tensor>, ids: readonly number[], decodedId: number, options: AnalysisOptions): PassAnalysis {
   const { weights, config } = model;
   const { n_layer, n_head, n_vocab, n_context } = config;
   const n = ids.length;
   const p = n - 1;
-  const out = new Map<string, Tensor>();
+  const out = new Map<TensorName, Tensor>();
   const logits = get(tensors, hook.logits);
   const last = logits.data.subarray(logits.data.length - n_vocab);
 

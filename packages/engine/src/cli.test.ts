@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { analysisTensor, decodeSafetensors, decodeTrace, DEFAULT_DECODE, encodeSafetensors, HEAD_ROLES, traceGraph, type Tensor } from '@vectorview/trace';
+import { analysisTensor, decodeSafetensors, decodeTrace, DEFAULT_DECODE, encodeSafetensors, HEAD_ROLES, hook, traceGraph, type Tensor } from '@vectorview/trace';
 import { FIXTURE_DIR, fixturePrompts, maxAbs, maxAbsDiff } from './test-support/fixture.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -100,7 +100,7 @@ describe('vectorview-trace on the fixture checkpoint', () => {
     wanted.set('tokens', [5]);
     wanted.set('decode.probs', [N_VOCAB]);
     // The only hooks TransformerLens lacks: each LayerNorm's output after γ and β.
-    for (const ln of ['blocks.0.ln1', 'blocks.0.ln2', 'blocks.1.ln1', 'blocks.1.ln2', 'ln_final']) wanted.set(`${ln}.hook_out`, [5, 32]);
+    for (const name of [hook.block(0, 'ln1.hook_out'), hook.block(0, 'ln2.hook_out'), hook.block(1, 'ln1.hook_out'), hook.block(1, 'ln2.hook_out'), hook.lnFinal('hook_out')]) wanted.set(name, [5, 32]);
     // And the analysis section: 10 targets (+ the decoded token when it is not among them), 15 components, 5 lens points.
     const T = tensors.get(analysisTensor.targets)!.shape[0]!;
     expect([10, 11]).toContain(T);

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeNextToken, normalizeConfig, type DecodeSettings } from '@vectorview/trace';
+import { decodeNextToken, hook, normalizeConfig, type DecodeSettings, type TensorName } from '@vectorview/trace';
 import { Gpt2Model } from './model.js';
 import { loadModel, loadWeights } from './node.js';
 import { randomWeights } from './weights.js';
@@ -17,7 +17,8 @@ describe.each(['vectorwise', 'batched'] as const)('%s forward against HuggingFac
     let compared = 0;
     for (const [name, expected] of prompt.expected) {
       if (name.startsWith('decode.')) continue;
-      const actual = tensors.get(name);
+      // Besides the decode.* samples, the fixture's names are hook names.
+      const actual = tensors.get(name as TensorName);
       expect(actual, name).toBeDefined();
       expect(actual!.shape, name).toEqual(expected.shape);
       const tolerance = 1e-4 * (1 + maxAbs(expected.data));
@@ -37,7 +38,7 @@ describe('decoding against HuggingFace warpers', () => {
   };
   it.each(prompts.map((p, i) => [i, p] as const))('keeps exactly HF set of tokens for prompt p%i', (_, prompt) => {
     const { tensors } = model.forward(prompt.ids, { unembed: 'last' });
-    const logits = tensors.get('logits')!.data;
+    const logits = tensors.get(hook.logits)!.data;
     for (const [name, s] of Object.entries(settings)) {
       const expected = prompt.expected.get(name)!.data;
       const { probs, record } = decodeNextToken(logits, s);

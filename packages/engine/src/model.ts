@@ -10,7 +10,7 @@
  * Both record every vector under its TransformerLens hook name.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { hook, type BlockHook, type HookName, type LnFinalHook, type ModelConfig, type Tensor } from '@vectorview/trace';
+import { hook, type BlockHook, type HookName, type LnFinalHook, type ModelConfig, type Tensor, type TensorName } from '@vectorview/trace';
 import type { Gpt2Weights, LayerWeights } from './weights.js';
 
 export type ForwardMode = 'vectorwise' | 'batched';
@@ -24,7 +24,7 @@ export interface ForwardOptions {
 }
 
 export interface ForwardResult {
-  readonly tensors: Map<string, Tensor>;
+  readonly tensors: Map<TensorName, Tensor>;
   readonly logitPositions: number[];
 }
 
@@ -123,7 +123,7 @@ export class Gpt2Model {
   private run(ids: readonly number[], mode: ForwardMode, unembed: 'last' | 'all', keep: (hookName: string) => boolean): ForwardResult {
     const { d_model: d, n_layer, n_vocab } = this.config;
     const n = ids.length;
-    const tensors = new Map<string, Tensor>();
+    const tensors = new Map<TensorName, Tensor>();
     const record: Recorder = (name, t) => {
       if (!keep(name) && name !== hook.logits) return;
       tensors.set(name, t instanceof tf.Tensor ? { shape: t.shape, data: t.dataSync() as Float32Array } : t);

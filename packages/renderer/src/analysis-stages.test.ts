@@ -1,6 +1,6 @@
 /** The stages that draw the trace's analysis section: every printed number is read back and compared with the trace. */
 import { attributionSentence, focusSentence, HEAD_ROLE_WORDS, headRoleSentence, inductionProbeSentence, logitDifferenceSentence, logitLensSentence, ovSentence, probability, qkSentence, signed } from '@vectorview/content';
-import { createTrace, decodeNextToken, DEFAULT_DECODE, HEAD_ROLES, normalizeConfig, uniformProbeScore, uniformRoleScore, type Tensor, type Trace } from '@vectorview/trace';
+import { analysisTensor, createTrace, decodeNextToken, DEFAULT_DECODE, HEAD_ROLES, normalizeConfig, uniformProbeScore, uniformRoleScore, type Tensor, type TensorName, type Trace } from '@vectorview/trace';
 import type { Element } from '@xmldom/xmldom';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { renderPoster, type Poster } from './index.js';
@@ -232,9 +232,9 @@ function decodedIdOf(t: Trace): number {
 /** A trace with only the head scores and the probe, shaped like gpt2-xl's 48 layers of 25 heads. */
 function headScoreTrace(nLayer: number, nHead: number): Trace {
   const config = normalizeConfig({ n_vocab: 50257, n_context: 1024, d_model: 64 * nHead, n_head: nHead, n_layer: nLayer, name: 'gpt2-xl (head scores only)' });
-  const tensors = new Map<string, Tensor>();
+  const tensors = new Map<TensorName, Tensor>();
   const grid = (k: number) => ({ shape: [nLayer, nHead], data: Float32Array.from({ length: nLayer * nHead }, (_, i) => ((i * 37 + k * 11) % 100) / 100) });
-  HEAD_ROLES.forEach((role, k) => tensors.set(`heads.${role}`, grid(k)));
-  tensors.set('heads.induction_probe', grid(7));
+  HEAD_ROLES.forEach((role, k) => tensors.set(analysisTensor.headScores(role), grid(k)));
+  tensors.set(analysisTensor.inductionProbe, grid(7));
   return createTrace({ config, tokens: [464, 3139, 286, 4881].map(tokenInfo), tensors, analysis: { probe_tokens: { seed: 0, repeat: 20, tokens: [] } } });
 }

@@ -1,5 +1,5 @@
 /** Corrections from review: what the poster says must match the model and the drawing. */
-import { createTrace, type Trace } from '@vectorview/trace';
+import { createTrace, type TensorName, type Trace } from '@vectorview/trace';
 import { rgb } from 'd3-color';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { renderPoster, type Poster } from './index.js';
@@ -119,7 +119,7 @@ describe('LayerNorm γ and β', () => {
     tensors.set('blocks.0.ln1.hook_out', { shape: t.shape, data });
     return { trace: createTrace({ config: fixture.config, tokens: fixture.tokens, tensors, prompt: fixture.prompt, engine: fixture.engine, created: fixture.created }), gamma, beta };
   }
-  const rowsOf = (trace: Trace, name: string) => trace.tokens.map((_, p) => {
+  const rowsOf = (trace: Trace, name: TensorName) => trace.tokens.map((_, p) => {
     const t = trace.tensors.get(name)!;
     const w = t.shape[t.shape.length - 1]!;
     return (t.data as Float32Array).subarray(p * w, (p + 1) * w);

@@ -5,7 +5,7 @@ import { renderPoster, type Poster } from './index.js';
 import { valueScale } from './scale.js';
 import { fixtureTrace, tokenText } from './test-support/fixture-trace.js';
 import { all, parseSvg, textOf } from './test-support/xml.js';
-import type { Trace } from '@vectorview/trace';
+import { hook, type TensorName, type Trace } from '@vectorview/trace';
 
 let trace: Trace;
 let poster: Poster;
@@ -15,7 +15,7 @@ beforeAll(async () => {
 });
 
 const stage = () => all(parseSvg(poster.svg), (e) => e.getAttribute('id') === 'stage-residual')[0]!;
-const rows = (name: string) => trace.tokens.map((_, p) => {
+const rows = (name: TensorName) => trace.tokens.map((_, p) => {
   const t = trace.tensors.get(name)!;
   const w = t.shape[t.shape.length - 1]!;
   return (t.data as Float32Array).subarray(p * w, (p + 1) * w);
@@ -29,7 +29,7 @@ test('gives each of the five columns its own scale, from its own values', () => 
     for (let c = e.firstChild; c; c = c.nextSibling) if (c.nodeType === 1) visit(c as typeof e);
   };
   visit(stage());
-  const expected = ['hook_resid_pre', 'hook_attn_out', 'hook_resid_mid', 'hook_mlp_out', 'hook_resid_post'].map((h) => valueScale(rows(`blocks.0.${h}`)).max);
+  const expected = (['hook_resid_pre', 'hook_attn_out', 'hook_resid_mid', 'hook_mlp_out', 'hook_resid_post'] as const).map((h) => valueScale(rows(hook.block(0, h))).max);
   expect(bars).toHaveLength(5);
   bars.forEach((b, i) => expect(b).toBeCloseTo(expected[i]!, 3));
   expect(textOf(stage())).toContain('Each column has its own colour scale');
@@ -37,10 +37,10 @@ test('gives each of the five columns its own scale, from its own values', () => 
 
 test('explains the largest ‖stream‖ step with norms computed from the trace', () => {
   let best = { gain: -Infinity, text: '' };
-  const mean = (name: string) => rows(name).reduce((s, v) => s + norm(v), 0) / trace.tokens.length;
+  const mean = (name: TensorName) => rows(name).reduce((s, v) => s + norm(v), 0) / trace.tokens.length;
   const f = format('.3~g');
   for (let l = 0; l < trace.config.n_layer; l++) {
-    const [pre, attn, mid, mlp, post] = ['hook_resid_pre', 'hook_attn_out', 'hook_resid_mid', 'hook_mlp_out', 'hook_resid_post'].map((h) => mean(`blocks.${l}.${h}`)) as [number, number, number, number, number];
+    const [pre, attn, mid, mlp, post] = (['hook_resid_pre', 'hook_attn_out', 'hook_resid_mid', 'hook_mlp_out', 'hook_resid_post'] as const).map((h) => mean(hook.block(l, h))) as [number, number, number, number, number];
     for (const [what, before, write, after] of [['attention', pre, attn, mid], ['MLP', mid, mlp, post]] as const)
       if (after - before > best.gain) best = { gain: after - before, text: `layer ${l}'s ${what}: averaged over the positions, it adds a vector of norm ${f(write)} to a stream of norm ${f(before)}` };
   }

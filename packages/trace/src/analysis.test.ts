@@ -24,7 +24,7 @@ import {
 import { normalizeConfig } from './config.js';
 import { softmax } from './decoding.js';
 import { encodeSafetensors, type Tensor } from './safetensors.js';
-import { createTrace, decodeTrace, encodeTrace, TraceError, traceMetadata, type TokenInfo } from './trace.js';
+import { createTrace, decodeTrace, encodeTrace, TraceError, traceMetadata, type TensorName, type TokenInfo } from './trace.js';
 
 const tiny = normalizeConfig({ n_vocab: 12, n_context: 64, d_model: 4, n_head: 2, n_layer: 1 }, 'tiny');
 
@@ -168,14 +168,14 @@ describe('the analysis section in a trace file', () => {
   const targets = Int32Array.from([4, 2, 9]);
   const n = tokens.length;
   const directLogit = wave(labels.length * targets.length, 0.4, 2);
-  const tensors = new Map<string, Tensor>([
+  const tensors = new Map<TensorName, Tensor>([
     [analysisTensor.targets, { shape: [3], data: targets }],
     [analysisTensor.directLogit, { shape: [labels.length, 3], data: directLogit }],
     [analysisTensor.lensTargetProbs, { shape: [points.length, 3], data: wave(points.length * 3, 2).map(Math.abs) }],
     [analysisTensor.lensTargetRanks, { shape: [points.length, 3], data: Int32Array.from({ length: points.length * 3 }, (_, i) => i + 1) }],
     [analysisTensor.lensTopIds, { shape: [points.length, 5], data: Int32Array.from({ length: points.length * 5 }, (_, i) => i % 12) }],
     [analysisTensor.lensTopProbs, { shape: [points.length, 5], data: wave(points.length * 5, 3).map(Math.abs) }],
-    ...HEAD_ROLES.map((role, k): [string, Tensor] => [analysisTensor.headScores(role), { shape: [1, 2], data: wave(2, k) }]),
+    ...HEAD_ROLES.map((role, k): [TensorName, Tensor] => [analysisTensor.headScores(role), { shape: [1, 2], data: wave(2, k) }]),
     [analysisTensor.inductionProbe, { shape: [1, 2], data: wave(2, 9) }],
     [analysisTensor.circuitQk, { shape: [n, n], data: wave(n * n, 5) }],
     [analysisTensor.circuitOv, { shape: [n, n], data: wave(n * n, 6) }],

@@ -10,6 +10,7 @@ import { randomLcg } from 'd3-random';
 import type { ModelConfig } from './config.js';
 import { softmax } from './decoding.js';
 import type { Tensor } from './safetensors.js';
+import { hook, type HookName, type TensorName } from './trace.js';
 
 /** The four detect_head roles, in the order they are drawn. */
 export const HEAD_ROLES = ['previous_token', 'duplicate_token', 'induction', 'first_token'] as const;
@@ -23,11 +24,15 @@ export const analysisTensor = {
   lensTargetRanks: 'logit_lens.target_ranks',
   lensTopIds: 'logit_lens.top_ids',
   lensTopProbs: 'logit_lens.top_probs',
-  headScores: (role: HeadRole) => `heads.${role}`,
+  headScores: <const R extends HeadRole>(role: R): `heads.${R}` => `heads.${role}`,
   inductionProbe: 'heads.induction_probe',
   circuitQk: 'circuits.qk',
   circuitOv: 'circuits.ov',
 } as const;
+
+type AnalysisTensors = typeof analysisTensor;
+/** Every tensor name of the analysis section. */
+export type AnalysisTensorName = { [K in keyof AnalysisTensors]: AnalysisTensors[K] extends (role: HeadRole) => unknown ? `heads.${HeadRole}` : AnalysisTensors[K] }[keyof AnalysisTensors];
 
 /** Labels of the residual components at the last position, as TransformerLens names heads and MLP outputs. */
 export const componentLabel = {
@@ -78,9 +83,9 @@ export function componentLabels(config: Pick<ModelConfig, 'n_layer' | 'n_head'>)
 }
 
 /** The logit lens's points: resid_pre of layer 0, then resid_mid and resid_post of every layer. */
-export function lensPoints(config: Pick<ModelConfig, 'n_layer'>): string[] {
-  const points = ['blocks.0.hook_resid_pre'];
-  for (let l = 0; l < config.n_layer; l++) points.push(`blocks.${l}.hook_resid_mid`, `blocks.${l}.hook_resid_post`);
+export function lensPoints(config: Pick<ModelConfig, 'n_layer'>): HookName[] {
+  const points: HookName[] = [hook.block(0, 'hook_resid_pre')];
+  for (let l = 0; l < config.n_layer; l++) points.push(hook.block(l, 'hook_resid_mid'), hook.block(l, 'hook_resid_post'));
   return points;
 }
 
@@ -383,7 +388,7 @@ export function headScore(scores: Float32Array, config: Pick<ModelConfig, 'n_hea
   return scores[layer * config.n_head + head]!;
 }
 
-function shaped(tensors: ReadonlyMap<string, Tensor>, name: string, shape: readonly number[], kind: 'float' | 'int'): Tensor['data'] {
+function shaped(tensors: ReadonlyMap<TensorName, Tensor>, name: AnalysisTensorName, shape: readonly number[], kind: 'float' | 'int'): Tensor['data'] {
   const t = tensors.get(name);
   if (!t) throw new AnalysisError(`the trace's analysis lacks tensor ${name}`);
   if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
@@ -394,7 +399,7 @@ function shaped(tensors: ReadonlyMap<string, Tensor>, name: string, shape: reado
 }
 
 /** The analysis section of a trace as typed views, checked against the config and the metadata. */
-export function readAnalysis(tensors: ReadonlyMap<string, Tensor>, metadata: AnalysisMetadata, config: ModelConfig, nTokens: number): TraceAnalysis {
+export function readAnalysis(tensors: ReadonlyMap<TensorName, Tensor>, metadata: AnalysisMetadata, config: ModelConfig, nTokens: number): TraceAnalysis {
   const { n_layer, n_head } = config;
   const out: { -readonly [K in keyof TraceAnalysis]: TraceAnalysis[K] } = { metadata };
   // Metadata comes from JSON in a file: check the lists before their lengths are trusted.

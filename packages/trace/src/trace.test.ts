@@ -4,7 +4,7 @@ import { ConfigError, normalizeConfig, parameterCounts } from './config.js';
 import { decodeNextToken } from './decoding.js';
 import { buildGraph, inputsOf, vectorId } from './graph.js';
 import { decodeSafetensors, encodeSafetensors, type Tensor } from './safetensors.js';
-import { createTrace, decodeTrace, encodeTrace, getTensor, TRACE_FORMAT, TraceError, traceGraph, vectorAt, type TokenInfo } from './trace.js';
+import { createTrace, decodeTrace, encodeTrace, getTensor, TRACE_FORMAT, TraceError, traceGraph, vectorAt, type TensorName, type TokenInfo } from './trace.js';
 
 const FIXTURE_CONFIG_TEXT = readFileSync(new URL('../../../fixtures/gpt2-tiny-hf/config.json', import.meta.url), 'utf8');
 
@@ -42,7 +42,7 @@ describe('encodeTrace / decodeTrace', () => {
     ];
     const logits = ramp([2, 20], 3);
     const decoded = decodeNextToken(logits.data.subarray(20), { temperature: 0.8, top_k: 5, top_p: 0.9, strategy: 'sample', seed: 3 });
-    const tensors = new Map<string, Tensor>([
+    const tensors = new Map<TensorName, Tensor>([
       ['hook_embed', ramp([3, 8])],
       ['blocks.1.attn.hook_pattern', weights([2, 3, 3])],
       ['logits', logits],

@@ -3,7 +3,7 @@
  * the decoding step (the computation graph follows from these: `traceGraph`). Plain typed arrays and JSON, so it saves as one
  * safetensors file and reloads without the model.
  */
-import { ANALYSIS_METADATA_KEYS, readAnalysis, type AnalysisMetadata, type TraceAnalysis } from './analysis.js';
+import { ANALYSIS_METADATA_KEYS, readAnalysis, type AnalysisMetadata, type AnalysisTensorName, type TraceAnalysis } from './analysis.js';
 import { normalizeConfig, type ModelConfig } from './config.js';
 import type { DecodeRecord } from './decoding.js';
 import { buildGraph, type Graph } from './graph.js';
@@ -36,7 +36,7 @@ export interface Trace {
   readonly prompt: string;
   readonly tokens: readonly TokenInfo[];
   /** Tensors by hook name, without a batch dimension (shapes as in docs/trace-format.md). */
-  readonly tensors: ReadonlyMap<string, Tensor>;
+  readonly tensors: ReadonlyMap<TensorName, Tensor>;
   /** Positions whose logits were computed (the rows of `logits`, in order). */
   readonly logitPositions: readonly number[];
   readonly decode?: DecodeRecord;
@@ -50,13 +50,13 @@ export class TraceError extends Error {
   override name = 'TraceError';
 }
 
-export function getTensor(trace: Pick<Trace, 'tensors'>, name: string): Tensor {
+export function getTensor(trace: Pick<Trace, 'tensors'>, name: TensorName): Tensor {
   const t = trace.tensors.get(name);
   if (!t) throw new TraceError(`the trace has no tensor ${name}`);
   return t;
 }
 
-export function hasTensor(trace: Pick<Trace, 'tensors'>, name: string): boolean {
+export function hasTensor(trace: Pick<Trace, 'tensors'>, name: TensorName): boolean {
   return trace.tensors.has(name);
 }
 
@@ -79,6 +79,9 @@ export type LnFinalHook = 'hook_scale' | 'hook_normalized' | 'hook_out';
 
 /** Every hook name a trace can hold: the one type that readers and writers of tensors use. */
 export type HookName = 'hook_embed' | 'hook_pos_embed' | `blocks.${number}.${BlockHook}` | `ln_final.${LnFinalHook}` | 'logits' | 'tokens' | 'decode.probs';
+
+/** Every tensor name a trace holds: its hooks and its analyses. A misspelt name does not compile. */
+export type TensorName = HookName | AnalysisTensorName;
 
 /** Hook names, spelt as TransformerLens spells them. */
 export const hook = {
@@ -161,8 +164,11 @@ export function encodeTrace(trace: Trace): Uint8Array {
  * (HF or TransformerLens field names) and the tokens as `tokens` metadata or an int `tokens` tensor.
  */
 export function decodeTrace(bytes: Uint8Array): Trace {
-  const { metadata, tensors } = decodeSafetensors(bytes);
-  const config = checkTraceHeader(metadata, [...tensors].map(([name, t]) => ({ name, shape: t.shape })));
+  const decoded = decodeSafetensors(bytes);
+  const metadata = decoded.metadata;
+  const config = checkTraceHeader(metadata, [...decoded.tensors].map(([name, t]) => ({ name, shape: t.shape })));
+  // The header check refused every name outside the trace format, so the names are TensorNames.
+  const tensors = decoded.tensors as Map<TensorName, Tensor>;
   const tokens = readTokens(metadata, tensors);
   checkTokens(tokens, config);
   const ids = tensors.get(hook.tokens);
@@ -212,7 +218,7 @@ export function checkTraceHeader(metadata: Record<string, string>, entries: read
 export interface TraceParts {
   readonly config: ModelConfig;
   readonly tokens: readonly TokenInfo[];
-  readonly tensors: ReadonlyMap<string, Tensor>;
+  readonly tensors: ReadonlyMap<TensorName, Tensor>;
   readonly prompt?: string;
   readonly logitPositions?: readonly number[];
   readonly decode?: DecodeRecord;
@@ -248,7 +254,7 @@ function readAnalysisOrFail(parts: TraceParts, n: number): TraceAnalysis {
   }
 }
 
-function readTokens(metadata: Record<string, string>, tensors: Map<string, Tensor>): TokenInfo[] {
+function readTokens(metadata: Record<string, string>, tensors: ReadonlyMap<TensorName, Tensor>): TokenInfo[] {
   const fromMetadata = parseJson<unknown[]>(metadata, 'tokens');
   if (Array.isArray(fromMetadata)) {
     return fromMetadata.map((t, i) => {

@@ -27,10 +27,11 @@ import {
   type AnalysisMetadata,
   type ModelConfig,
   type Tensor,
+  type TensorName,
   type TokenInfo,
 } from '@vectorview/trace';
 
-export function syntheticAnalysis(config: ModelConfig, tokens: readonly TokenInfo[], tensors: ReadonlyMap<string, Tensor>, seed = 7): { tensors: Map<string, Tensor>; analysis: AnalysisMetadata } {
+export function syntheticAnalysis(config: ModelConfig, tokens: readonly TokenInfo[], tensors: ReadonlyMap<TensorName, Tensor>, seed = 7): { tensors: Map<TensorName, Tensor>; analysis: AnalysisMetadata } {
   const uniform = randomLcg(seed);
   const normal = randomNormal.source(uniform)();
   const out = new Map(tensors);

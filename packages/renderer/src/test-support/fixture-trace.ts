@@ -5,7 +5,7 @@ import { randomLcg, randomNormal } from 'd3-random';
  */
 import { readFileSync } from 'node:fs';
 import { decode as decodeIds } from 'gpt-tokenizer/encoding/r50k_base';
-import { createTrace, decodeSafetensors, normalizeConfig, type ModelConfig, type Tensor, type TokenInfo, type Trace } from '@vectorview/trace';
+import { createTrace, decodeSafetensors, hook, normalizeConfig, type BlockHook, type ModelConfig, type Tensor, type TensorName, type TokenInfo, type Trace } from '@vectorview/trace';
 import { syntheticAnalysis } from './analysis.js';
 
 const FIXTURE = new URL('../../../../fixtures/gpt2-tiny-hf/', import.meta.url);
@@ -44,12 +44,13 @@ export function fixtureTrace(index = 2, analysis = true): Trace {
   const ids = prompts[index];
   if (!ids) throw new Error(`fixture has no prompt ${index}`);
   const prefix = `p${index}.`;
-  const own = new Map<string, Tensor>();
+  const own = new Map<TensorName, Tensor>();
   for (const [name, tensor] of tensors) {
     if (!name.startsWith(prefix)) continue;
     const hookName = name.slice(prefix.length);
     if (hookName.startsWith('decode.')) continue;
-    own.set(hookName, tensor);
+    // Besides the decode.* samples, the fixture's names are hook names.
+    own.set(hookName as TensorName, tensor);
   }
   own.set('tokens', { shape: [ids.length], data: Int32Array.from(ids) });
   const tokens = ids.map(tokenInfo);
@@ -72,7 +73,7 @@ export function syntheticTrace(nTokens = 16, seed = 1, fullLayers?: readonly num
   const config: ModelConfig = normalizeConfig({ n_vocab: 50257, n_context: 1024, d_model: 768, n_head: 12, n_layer: 12, name: 'gpt2 (synthetic values)' });
   const uniform = randomLcg(seed);
   const normal = randomNormal.source(uniform)();
-  const tensors = new Map<string, Tensor>();
+  const tensors = new Map<TensorName, Tensor>();
   const fill = (shape: number[], scale = 1) => {
     const size = shape.reduce((a, b) => a * b, 1);
     const data = new Float32Array(size);
@@ -83,7 +84,8 @@ export function syntheticTrace(nTokens = 16, seed = 1, fullLayers?: readonly num
   const P = nTokens;
   tensors.set('hook_embed', fill([P, D], 0.1));
   tensors.set('hook_pos_embed', fill([P, D], 0.05));
-  const pattern = (): Tensor => {
+  // A causal pattern and the scores it is the softmax of.
+  const patternAndScores = (): { pattern: Tensor; scores: Tensor } => {
     const data = new Float32Array(H * P * P);
     const scores = new Float32Array(H * P * P);
     for (let h = 0; h < H; h++)
@@ -101,25 +103,24 @@ export function syntheticTrace(nTokens = 16, seed = 1, fullLayers?: readonly num
         }
         for (let k = 0; k <= q; k++) data[(h * P + q) * P + k]! /= sum;
       }
-    tensors.set('__scores', { shape: [H, P, P], data: scores });
-    return { shape: [H, P, P], data };
+    return { pattern: { shape: [H, P, P], data }, scores: { shape: [H, P, P], data: scores } };
   };
   for (let l = 0; l < Lc; l++) {
-    const b = `blocks.${l}`;
+    const at = (name: BlockHook) => hook.block(l, name);
     if (fullLayers && !fullLayers.includes(l)) {
-      for (const name of ['hook_resid_pre', 'hook_resid_post']) tensors.set(`${b}.${name}`, fill([P, D], 1 + l * 0.3));
+      for (const name of ['hook_resid_pre', 'hook_resid_post'] as const) tensors.set(at(name), fill([P, D], 1 + l * 0.3));
       continue;
     }
-    for (const name of ['hook_resid_pre', 'hook_resid_mid', 'hook_resid_post', 'hook_attn_out', 'hook_mlp_out', 'ln1.hook_normalized', 'ln1.hook_out', 'ln2.hook_normalized', 'ln2.hook_out']) tensors.set(`${b}.${name}`, fill([P, D], 1 + l * 0.3));
-    tensors.set(`${b}.ln1.hook_scale`, fill([P, 1], 1));
-    tensors.set(`${b}.ln2.hook_scale`, fill([P, 1], 1));
-    for (const name of ['attn.hook_q', 'attn.hook_k', 'attn.hook_v', 'attn.hook_z']) tensors.set(`${b}.${name}`, fill([P, H, Dh]));
-    tensors.set(`${b}.attn.hook_result`, fill([P, H, D], 0.3));
-    tensors.set(`${b}.attn.hook_pattern`, pattern());
-    tensors.set(`${b}.attn.hook_attn_scores`, tensors.get('__scores')!);
-    tensors.delete('__scores');
-    tensors.set(`${b}.mlp.hook_pre`, fill([P, M]));
-    tensors.set(`${b}.mlp.hook_post`, fill([P, M], 0.5));
+    for (const name of ['hook_resid_pre', 'hook_resid_mid', 'hook_resid_post', 'hook_attn_out', 'hook_mlp_out', 'ln1.hook_normalized', 'ln1.hook_out', 'ln2.hook_normalized', 'ln2.hook_out'] as const) tensors.set(at(name), fill([P, D], 1 + l * 0.3));
+    tensors.set(at('ln1.hook_scale'), fill([P, 1], 1));
+    tensors.set(at('ln2.hook_scale'), fill([P, 1], 1));
+    for (const name of ['attn.hook_q', 'attn.hook_k', 'attn.hook_v', 'attn.hook_z'] as const) tensors.set(at(name), fill([P, H, Dh]));
+    tensors.set(at('attn.hook_result'), fill([P, H, D], 0.3));
+    const { pattern, scores } = patternAndScores();
+    tensors.set(at('attn.hook_pattern'), pattern);
+    tensors.set(at('attn.hook_attn_scores'), scores);
+    tensors.set(at('mlp.hook_pre'), fill([P, M]));
+    tensors.set(at('mlp.hook_post'), fill([P, M], 0.5));
   }
   tensors.set('ln_final.hook_normalized', fill([P, D]));
   tensors.set('ln_final.hook_scale', fill([P, 1]));

@@ -126,6 +126,8 @@ export function viewsOf(d: StageDrawing): View[] {
   const views: View[] = [];
   let box: Box | undefined;
   let steps: { step: number; box: Box }[] = [];
+  // The drawing's words spread over its area: a view of several steps holds about its share of them.
+  const wordsIn = (b: Box) => (d.words * b.width * b.height) / Math.max(1, d.width * d.height);
   const flush = () => {
     if (!box) return;
     // A step too large for a slide by itself is shown in tiles (its build is then the sequence of tiles).
@@ -134,7 +136,7 @@ export function viewsOf(d: StageDrawing): View[] {
   };
   for (const s of d.steps) {
     const grown = union(box, s.box);
-    if (box && !fits(padded(grown), scale)) {
+    if (box && (!fits(padded(grown), scale) || wordsIn(grown) > WORDS_PER_SLIDE)) {
       flush();
       box = s.box;
       steps = [s];

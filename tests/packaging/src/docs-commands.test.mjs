@@ -38,6 +38,7 @@ const DEFAULT_OUTPUT = [
   [/^npm run poster\b|^node apps\/poster\/dist\/cli\.js\b/, '--out', 'poster.svg'],
   [/^npm run talk\b|^node apps\/talk\/dist\/cli\.js\b/, '--out', 'talk/'],
   [/^node scripts\/docs-figures\.mjs\b/, '--out-dir', 'figures/'],
+  [/^node scripts\/talk-screenshots\.mjs\b/, '--out-dir', 'screenshots/'],
 ];
 const HUB_MODEL = /^(gpt2(-medium|-large|-xl)?|openai-community\/gpt2(-medium|-large|-xl)?)$/;
 

@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { Gpt2Model, gpt2Config, randomWeights } from '@vectorview/engine';
 import { initNodeBackend } from '@vectorview/engine/node';
-import { writeSafetensorsFile } from '@vectorview/trace/node';
+import { readTraceFile, writeSafetensorsFile, writeTraceFile } from '@vectorview/trace/node';
 
 const { values } = parseArgs({ options: { only: { type: 'string' }, tokens: { type: 'string' }, quick: { type: 'boolean' }, repeats: { type: 'string', default: '3' }, lengths: { type: 'string' } } });
 const repeats = Number(values.repeats);
@@ -255,13 +255,13 @@ async function bestAsync(fn) {
 // ---- poster-lengths (renderer scaling; kept apart from the engine sections above) ----
 /**
  * renderPoster's time, heap growth and SVG size on GPT-2-shaped traces of 16, 300 and 1,024 tokens
- * (`--lengths` to change them), and what createTrace and readTrace (encode + decode) cost at the
- * longest length against the forward pass that produced the trace (target: under 1 %).
+ * (`--lengths` to change them), and what createTrace and readTraceFile (opening a saved trace) cost
+ * at the longest length against the forward pass that produced the trace (target: under 1 %).
  */
 async function posterLengths() {
   const { traceModel } = await import('@vectorview/engine/node');
   const { renderPoster } = await import('@vectorview/renderer');
-  const { createTrace, decodeTrace, encodeTrace } = await import('@vectorview/trace');
+  const { createTrace } = await import('@vectorview/trace');
   const lengths = (values.lengths ?? '16,300,1024').split(',').map(Number);
   console.log('\n## poster lengths: random:gpt2 (batched forward), A0');
   console.log('| tokens | forward | renderPoster | heap growth | SVG |');
@@ -284,11 +284,21 @@ async function posterLengths() {
   if (!last) return;
   const { trace, forwardMs, n } = last;
   const createMs = await bestAsync(async () => createTrace({ config: trace.config, tokens: trace.tokens, tensors: trace.tensors, prompt: trace.prompt }));
-  const bytes = encodeTrace(trace);
-  const encodeMs = await bestAsync(async () => encodeTrace(trace));
-  const decodeMs = await bestAsync(async () => decodeTrace(bytes));
+  const file = join(scratch, `trace-${n}.safetensors`);
+  let t = performance.now();
+  await writeTraceFile(file, trace);
+  const writeMs = performance.now() - t;
+  const readMs = await bestAsync(async () => readTraceFile(file));
+  // Opening reads the header, tokens and analyses; the rest is read on first use, as drawing does.
+  const opened = await readTraceFile(file);
+  t = performance.now();
+  let bytes = 0;
+  for (const tensor of opened.tensors.values()) bytes += tensor.data.byteLength;
+  const readAllMs = performance.now() - t;
   const share = (v) => `${((100 * v) / forwardMs).toFixed(2)} % of the forward pass`;
-  console.log(`at ${n} tokens: createTrace ${ms(createMs)} (${share(createMs)}); encodeTrace ${ms(encodeMs)}, decodeTrace ${ms(decodeMs)} (${share(encodeMs + decodeMs)}); target < 1 %; peak RSS ${mib(process.resourceUsage().maxRSS * 1024)}`);
+  console.log(`at ${n} tokens: createTrace ${ms(createMs)} (${share(createMs)}); readTraceFile ${ms(readMs)} (${share(readMs)}); target < 1 %`);
+  console.log(`  for scale: writing the ${mib(bytes)} trace ${ms(writeMs)}; reading every tensor of it ${ms(readAllMs)}; peak RSS ${mib(process.resourceUsage().maxRSS * 1024)}`);
+  rmSync(file);
 }
 if (!values.only && !values.quick) sections.push('poster-lengths');
 // ---- end poster-lengths ----

@@ -1,8 +1,9 @@
 /** File access for safetensors and traces: Node only, kept out of the browser-safe entry. */
-import { open, readFile, stat } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
 import { writeOutputs, type OutputWriter } from './outputs.js';
 import { decodeTensorBytes, parseHeader, readHeaderLength, SafetensorsError, safetensorsHeader, type SafetensorsHeader, type Tensor, type TensorEntry } from './safetensors.js';
-import { checkTraceHeader, decodeTrace, traceMetadata, type Trace } from './trace.js';
+import { traceFromHeader, traceMetadata, type Trace } from './trace.js';
 
 export interface SafetensorsFile {
   readonly path: string;
@@ -32,6 +33,22 @@ async function checkRegularFile(path: string, cannot: string): Promise<void> {
   if (!s.isFile()) throw new SafetensorsError(`${cannot} ${path}: not a regular file (a device, FIFO or socket)`);
 }
 
+/** One read call's most bytes: Node refuses reads above 2 GiB. */
+const READ_CHUNK = 1 << 30;
+
+/** Reads one tensor from an open file; float32 and int32 bytes go straight into the tensor's own array. */
+function readTensorSync(fd: number, dataOffset: number, entry: TensorEntry, path?: string): Tensor {
+  const count = entry.shape.reduce((a, b) => a * b, 1);
+  const target = entry.dtype === 'F32' ? new Float32Array(count) : entry.dtype === 'I32' ? new Int32Array(count) : new Uint8Array(entry.end - entry.begin);
+  const bytes = new Uint8Array(target.buffer);
+  for (let done = 0; done < bytes.length; ) {
+    const got = readSync(fd, bytes, done, Math.min(bytes.length - done, READ_CHUNK), dataOffset + entry.begin + done);
+    if (got === 0) throw new SafetensorsError(`${path === undefined ? '' : `${path}: `}tensor ${entry.name} is truncated`);
+    done += got;
+  }
+  return target instanceof Uint8Array ? decodeTensorBytes(entry, target) : { shape: [...entry.shape], data: target };
+}
+
 export async function openSafetensorsFile(path: string): Promise<SafetensorsFile> {
   await checkRegularFile(path, 'cannot open');
   let handle;
@@ -57,20 +74,7 @@ export async function openSafetensorsFile(path: string): Promise<SafetensorsFile
       async read(which) {
         const entry = typeof which === 'string' ? byName.get(which) : which;
         if (!entry) throw new SafetensorsError(`${path} has no tensor named ${String(which)}`);
-        const readInto = async (bytes: Uint8Array) => {
-          const { bytesRead } = await fileHandle.read(bytes, 0, bytes.length, header.dataOffset + entry.begin);
-          if (bytesRead !== bytes.length) throw new SafetensorsError(`${path}: tensor ${entry.name} is truncated`);
-        };
-        // Float32 and int32 bytes are read straight into the tensor's own array: no copy after the read.
-        if (entry.dtype === 'F32' || entry.dtype === 'I32') {
-          const count = entry.shape.reduce((a, b) => a * b, 1);
-          const data = entry.dtype === 'F32' ? new Float32Array(count) : new Int32Array(count);
-          await readInto(new Uint8Array(data.buffer));
-          return { shape: [...entry.shape], data };
-        }
-        const bytes = new Uint8Array(entry.end - entry.begin);
-        await readInto(bytes);
-        return decodeTensorBytes(entry, bytes);
+        return readTensorSync(fileHandle.fd, header.dataOffset, entry, path);
       },
       close: () => fileHandle.close(),
     };
@@ -89,29 +93,33 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
   await writeOutputs([{ target: { flag: 'file', path }, data }]);
 }
 
+/**
+ * Opens a saved trace: the header is read and checked against its config, the tokens, metadata and
+ * analysis section are read, and every other tensor is read from the file when first used (see
+ * `traceFromHeader`), so a trace of any size, above 2 GiB too, opens in milliseconds. The file must
+ * stay in place while the trace is used; a file changed since it was opened is refused.
+ */
 export async function readTraceFile(path: string): Promise<Trace> {
   await checkRegularFile(path, 'cannot read trace');
-  // The header alone is checked first: a config or shapes that imply more data than a trace of that
-  // model holds are refused before the data is read.
   const file = await openSafetensorsFile(path);
-  try {
-    checkTraceHeader({ ...file.header.metadata }, file.header.tensors);
-  } catch (error) {
-    throw new SafetensorsError(`${path}: ${(error as Error).message}`);
-  } finally {
-    await file.close();
-  }
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    throw new SafetensorsError(`cannot read trace ${path}: ${describe(error)}`);
-  }
-  try {
-    return decodeTrace(bytes);
-  } catch (error) {
-    throw new SafetensorsError(`${path}: ${(error as Error).message}`);
-  }
+  const { header } = file;
+  const { size, mtimeMs } = await stat(path);
+  await file.close();
+  const read = (entry: TensorEntry): Tensor => {
+    let fd: number | undefined;
+    try {
+      fd = openSync(path, 'r');
+      const now = fstatSync(fd);
+      if (now.size !== size || now.mtimeMs !== mtimeMs) throw new SafetensorsError('the file changed after it was opened');
+      return readTensorSync(fd, header.dataOffset, entry);
+    } catch (error) {
+      if (error instanceof SafetensorsError) throw error;
+      throw new SafetensorsError(`cannot read tensor ${entry.name}: ${describe(error)}`);
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  };
+  return traceFromHeader(header, read, path);
 }
 
 /**

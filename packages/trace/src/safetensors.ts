@@ -171,6 +171,76 @@ export function decodeTensorBytes(entry: Pick<TensorEntry, 'name' | 'dtype' | 's
   }
 }
 
+/**
+ * Tensors decoded on first use and kept: a map over a file's header whose values are read only when
+ * asked for, as safetensors' own `safe_open` does. A full-context GPT-2 trace is gigabytes, and a
+ * poster or a script reads a fraction of it. `load` decodes (and may check) one entry.
+ */
+export class LazyTensors<K extends string = string> implements ReadonlyMap<K, Tensor> {
+  readonly #entries: ReadonlyMap<K, TensorEntry>;
+  readonly #load: (entry: TensorEntry) => Tensor;
+  readonly #loaded: Map<K, Tensor>;
+  readonly #names: readonly K[];
+
+  /** `known`: tensors already in memory, beside those the header lists. */
+  constructor(entries: Iterable<TensorEntry>, load: (entry: TensorEntry) => Tensor, known: Iterable<readonly [K, Tensor]> = []) {
+    this.#entries = new Map([...entries].map((e) => [e.name as K, e]));
+    this.#load = load;
+    this.#loaded = new Map(known);
+    this.#names = [...new Set([...this.#entries.keys(), ...this.#loaded.keys()])];
+  }
+
+  get size(): number {
+    return this.#names.length;
+  }
+
+  has(name: K): boolean {
+    return this.#entries.has(name) || this.#loaded.has(name);
+  }
+
+  get(name: K): Tensor | undefined {
+    const known = this.#loaded.get(name);
+    if (known) return known;
+    const entry = this.#entries.get(name);
+    if (!entry) return undefined;
+    const tensor = this.#load(entry);
+    this.#loaded.set(name, tensor);
+    return tensor;
+  }
+
+  *entries(): MapIterator<[K, Tensor]> {
+    for (const name of this.#names) yield [name, this.get(name)!];
+  }
+
+  *keys(): MapIterator<K> {
+    yield* this.#names;
+  }
+
+  *values(): MapIterator<Tensor> {
+    for (const [, tensor] of this.entries()) yield tensor;
+  }
+
+  forEach(callback: (value: Tensor, key: K, map: ReadonlyMap<K, Tensor>) => void, thisArg?: unknown): void {
+    for (const [name, tensor] of this.entries()) callback.call(thisArg, tensor, name, this);
+  }
+
+  [Symbol.iterator](): MapIterator<[K, Tensor]> {
+    return this.entries();
+  }
+}
+
+/**
+ * One tensor of a safetensors file held in memory: float32 and int32 data at a 4-byte-aligned
+ * offset is a view of `bytes` (no copy), anything else is converted.
+ */
+export function tensorView(entry: TensorEntry, bytes: Uint8Array, dataOffset: number): Tensor {
+  const at = bytes.byteOffset + dataOffset + entry.begin;
+  const count = entry.shape.reduce((a, b) => a * b, 1);
+  if (at % 4 === 0 && entry.dtype === 'F32') return { shape: [...entry.shape], data: new Float32Array(bytes.buffer, at, count) };
+  if (at % 4 === 0 && entry.dtype === 'I32') return { shape: [...entry.shape], data: new Int32Array(bytes.buffer, at, count) };
+  return decodeTensorBytes(entry, bytes.subarray(dataOffset + entry.begin, dataOffset + entry.end));
+}
+
 /** Reads a whole safetensors file held in memory (traces and small checkpoints). */
 export function decodeSafetensors(bytes: Uint8Array): { metadata: Record<string, string>; tensors: Map<string, Tensor> } {
   const headerLength = readHeaderLength(bytes, bytes.length);

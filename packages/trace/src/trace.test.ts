@@ -108,6 +108,23 @@ describe('encodeTrace / decodeTrace', () => {
     expect(traceGraph(trace)).toEqual(buildGraph(trace.config, 3, [2]));
   });
 
+  it('opens without reading the bulk: tensors are views of the bytes, each checked on first use', () => {
+    const tokens: TokenInfo[] = [14, 19, 13].map((id) => ({ id, display: `t${id}`, text: `t${id}`, bytes: 3 }));
+    const embed = ramp([3, 8]);
+    const pattern = weights([2, 3, 3]);
+    pattern.data[4] = NaN;
+    const bytes = encodeTrace(createTrace({ config: tiny, tokens, tensors: new Map<TensorName, Tensor>([['hook_embed', embed], ['blocks.0.attn.hook_pattern', pattern]]) }));
+    const trace = decodeTrace(bytes);
+    expect([...trace.tensors.keys()].sort()).toEqual(['blocks.0.attn.hook_pattern', 'hook_embed', 'tokens']);
+    const read = getTensor(trace, 'hook_embed');
+    expect(read.data.buffer).toBe(bytes.buffer);
+    expect(read.data).toEqual(embed.data);
+    expect(getTensor(trace, 'hook_embed')).toBe(read);
+    expect(() => getTensor(trace, 'blocks.0.attn.hook_pattern')).toThrow(TraceError);
+    expect(() => getTensor(trace, 'blocks.0.attn.hook_pattern')).toThrow(/^tensor blocks\.0\.attn\.hook_pattern holds NaN at element 4: a trace's values must be finite$/);
+    expect(() => [...trace.tensors.values()]).toThrow(/hook_pattern holds NaN/);
+  });
+
   it('builds the graph only when asked, once per trace', () => {
     const tokens: TokenInfo[] = [0, 1, 2].map((id) => ({ id, display: String(id), text: String(id), bytes: 1 }));
     const trace = decodeTrace(encodeTrace(createTrace({ config: tiny, tokens, tensors: new Map([['hook_embed', ramp([3, 8])]]) })));

@@ -8,7 +8,7 @@ import { normalizeConfig, type ModelConfig } from './config.js';
 import type { DecodeRecord } from './decoding.js';
 import { buildGraph, type Graph } from './graph.js';
 import { checkTensorValues, checkTokens, checkTraceLayout, checkTraceMetadata } from './validate.js';
-import { decodeSafetensors, encodeSafetensors, SafetensorsError, type Tensor } from './safetensors.js';
+import { encodeSafetensors, LazyTensors, parseHeader, readHeaderLength, SafetensorsError, tensorView, type SafetensorsHeader, type Tensor, type TensorEntry } from './safetensors.js';
 
 export const TRACE_FORMAT = 'vectorview-trace/1';
 
@@ -162,25 +162,56 @@ export function encodeTrace(trace: Trace): Uint8Array {
  * Reads a trace from safetensors bytes. Besides our own files this accepts a file written from
  * Python (TransformerLens's run_with_cache, batch dimension removed) whose metadata holds `config`
  * (HF or TransformerLens field names) and the tokens as `tokens` metadata or an int `tokens` tensor.
+ * Tensors are views of `bytes` where aligned, decoded and checked on first use (see `traceFromHeader`).
  */
 export function decodeTrace(bytes: Uint8Array): Trace {
-  const decoded = decodeSafetensors(bytes);
-  const metadata = decoded.metadata;
-  const config = checkTraceHeader(metadata, [...decoded.tensors].map(([name, t]) => ({ name, shape: t.shape })));
-  // The header check refused every name outside the trace format, so the names are TensorNames.
-  const tensors = decoded.tensors as Map<TensorName, Tensor>;
-  const tokens = readTokens(metadata, tensors);
+  const headerLength = readHeaderLength(bytes, bytes.length);
+  const header = parseHeader(bytes.subarray(8, 8 + headerLength), bytes.length);
+  return traceFromHeader(header, (entry) => tensorView(entry, bytes, header.dataOffset));
+}
+
+/**
+ * A trace over a safetensors header, with `read` fetching one tensor's data. Everything but the bulk
+ * is checked now: the names and shapes against the config, the tokens, the metadata and the analysis
+ * section. Each other tensor is read and its values checked (finite, probabilities in [0, 1]) when
+ * first asked for, so opening a full-context trace costs its header, and a bad value is refused, with
+ * one line naming the tensor (and `source`, the file), before anything is drawn from it.
+ */
+export function traceFromHeader(header: SafetensorsHeader, read: (entry: TensorEntry) => Tensor, source?: string): Trace {
+  // Errors name the file they came from, those raised on first use too.
+  const named = <T>(f: () => T): T => {
+    if (source === undefined) return f();
+    try {
+      return f();
+    } catch (error) {
+      throw new SafetensorsError(`${source}: ${(error as Error).message}`);
+    }
+  };
+  const checked = (entry: TensorEntry): Tensor =>
+    named(() => {
+      const tensor = read(entry);
+      checkTensorValues(entry.name, tensor);
+      return tensor;
+    });
+  return named(() => assembleTrace(header, checked));
+}
+
+function assembleTrace(header: SafetensorsHeader, checked: (entry: TensorEntry) => Tensor): Trace {
+  const metadata = { ...header.metadata };
+  const config = checkTraceHeader(metadata, header.tensors);
+  const idsEntry = header.tensors.find((e) => e.name === hook.tokens);
+  const ids = idsEntry ? checked(idsEntry) : undefined;
+  const tokens = readTokens(metadata, ids);
   checkTokens(tokens, config);
-  const ids = tensors.get(hook.tokens);
   if (ids && ids.data.some((id, i) => id !== tokens[i]!.id)) throw new TraceError('tensor tokens disagrees with metadata tokens');
-  for (const [name, tensor] of tensors) checkTensorValues(name, tensor);
-  if (!tensors.has(hook.tokens)) tensors.set(hook.tokens, { shape: [tokens.length], data: Int32Array.from(tokens, (t) => t.id) });
-  const logitPositions = parseJson<number[]>(metadata, 'logit_positions');
+  // The header check refused every name outside the trace format, so the names are TensorNames.
+  const tensors = new LazyTensors<TensorName>(header.tensors, checked, [[hook.tokens, ids ?? { shape: [tokens.length], data: Int32Array.from(tokens, (t) => t.id) }]]);
   const decode = parseJson<DecodeRecord>(metadata, 'decode');
   const engine = parseJson<EngineInfo>(metadata, 'engine');
-  const logitRows = tensors.get(hook.logits)?.shape[0];
+  const logitRows = header.tensors.find((e) => e.name === hook.logits)?.shape[0];
   const n = tokens.length;
-  checkTraceMetadata({ logitPositions: logitPositions ?? (logitRows === undefined ? [] : Array.from({ length: logitRows }, (_, i) => n - logitRows + i)), decode, engine }, n, logitRows, config);
+  const logitPositions = parseJson<number[]>(metadata, 'logit_positions') ?? (logitRows === undefined ? [] : Array.from({ length: logitRows }, (_, i) => n - logitRows + i));
+  checkTraceMetadata({ logitPositions, decode, engine }, n, logitRows, config);
   if (metadata['created'] && Number.isNaN(Date.parse(metadata['created']))) throw new TraceError(`metadata created is ${JSON.stringify(metadata['created'])}, not a date`);
   const analysis: Record<string, unknown> = {};
   for (const key of ANALYSIS_METADATA_KEYS) {
@@ -193,7 +224,7 @@ export function decodeTrace(bytes: Uint8Array): Trace {
     tokens,
     tensors,
     created: metadata['created'] ?? '',
-    ...(logitPositions ? { logitPositions } : {}),
+    logitPositions,
     ...(metadata['prompt'] === undefined ? {} : { prompt: metadata['prompt'] }),
     ...(engine ? { engine } : {}),
     ...(decode ? { decode } : {}),
@@ -254,7 +285,7 @@ function readAnalysisOrFail(parts: TraceParts, n: number): TraceAnalysis {
   }
 }
 
-function readTokens(metadata: Record<string, string>, tensors: ReadonlyMap<TensorName, Tensor>): TokenInfo[] {
+function readTokens(metadata: Record<string, string>, ids: Tensor | undefined): TokenInfo[] {
   const fromMetadata = parseJson<unknown[]>(metadata, 'tokens');
   if (Array.isArray(fromMetadata)) {
     return fromMetadata.map((t, i) => {
@@ -267,7 +298,6 @@ function readTokens(metadata: Record<string, string>, tensors: ReadonlyMap<Tenso
       throw new TraceError(`metadata tokens[${i}] is neither an id nor a token object`);
     });
   }
-  const ids = tensors.get(hook.tokens);
   if (!ids) return [];
   const strings = parseJson<string[]>(metadata, 'token_strings') ?? [];
   return Array.from(ids.data, (id, i) => {

@@ -5,7 +5,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { ConfigError, FOCUS_CRITERIA, normalizeConfig, type ModelConfig, type Tensor, type Trace } from '@vectorview/trace';
+import { ConfigError, firstNonFinite, FOCUS_CRITERIA, normalizeConfig, type ModelConfig, type Tensor, type Trace } from '@vectorview/trace';
 import { openSafetensorsFile, readTraceFile } from '@vectorview/trace/node';
 import { initBackend, type BackendName } from './backend.js';
 import { isHubModelId, resolveHubModel } from './hub.js';
@@ -44,12 +44,6 @@ async function readConfigJson(file: string): Promise<unknown> {
   } catch (error) {
     throw new ConfigError(`cannot read ${file}: ${error instanceof SyntaxError ? 'not valid JSON' : (error as Error).message}`);
   }
-}
-
-/** The index of the first NaN or ±∞, or -1 (a plain loop: this runs over every weight). */
-function firstNonFinite(data: ArrayLike<number>): number {
-  for (let i = 0; i < data.length; i++) if (data[i]! - data[i]! !== 0) return i;
-  return -1;
 }
 
 /**

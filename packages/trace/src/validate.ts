@@ -122,14 +122,34 @@ export function checkTraceMetadata(parts: { logitPositions: readonly unknown[]; 
   d.candidates.forEach((c, i) => candidate(c, `decode.candidates[${i}]`));
 }
 
+/** Values summed per block when looking for a non-finite one: x·0 is 0 unless x is NaN or ±∞. */
+const FINITE_BLOCK = 1 << 16;
+
+/**
+ * The index of the first value that is NaN or ±∞ (or −∞ too, unless `allowMinusInfinity`), or -1.
+ * Each block is summed as Σ x·0 first, a loop with no branch, and searched only if the sum is not 0:
+ * this runs over every weight of a checkpoint and every value of a trace.
+ */
+export function firstNonFinite(data: Float32Array | Int32Array, allowMinusInfinity = false): number {
+  if (data instanceof Int32Array) return -1;
+  for (let start = 0; start < data.length; start += FINITE_BLOCK) {
+    const end = Math.min(data.length, start + FINITE_BLOCK);
+    let sum = 0;
+    for (let i = start; i < end; i++) sum += data[i]! * 0;
+    if (sum === 0) continue;
+    for (let i = start; i < end; i++) {
+      const v = data[i]!;
+      if (v - v !== 0 && !(allowMinusInfinity && v === -Infinity)) return i;
+    }
+  }
+  return -1;
+}
+
 /** Every value finite; attention scores may be −∞ (the masked pairs above the diagonal), never NaN or +∞. */
 export function checkTensorValues(name: string, tensor: Tensor): void {
-  const scores = name.endsWith('.attn.hook_attn_scores');
   const data = tensor.data;
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i]!;
-    if (v - v !== 0 && !(scores && v === -Infinity)) throw new TraceError(`tensor ${name} holds ${v} at element ${i}: a trace's values must be finite`);
-  }
+  const bad = firstNonFinite(data, name.endsWith('.attn.hook_attn_scores'));
+  if (bad >= 0) throw new TraceError(`tensor ${name} holds ${data[bad]} at element ${bad}: a trace's values must be finite`);
   if (name === 'decode.probs' || name.endsWith('.attn.hook_pattern')) {
     for (let i = 0; i < data.length; i++) if (data[i]! < 0 || data[i]! > 1) throw new TraceError(`tensor ${name} holds ${data[i]} at element ${i}: probabilities lie in [0, 1]`);
   }

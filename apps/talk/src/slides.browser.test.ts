@@ -1,7 +1,8 @@
 /**
- * The talk's acceptance checks in a real Chromium, network blocked, on the bundled model and on
- * random:gpt2 (12 layers, 12 heads): one full deck per model, every slide measured at the end of its
- * fragments on the 1,920 × 1,080 canvas (measure.ts). Also the two lengths' slide lists.
+ * The talk's acceptance checks in a real Chromium, network blocked, on the bundled model, on
+ * random:gpt2 (12 layers, 12 heads) and on gpt2-xl's shape (48 layers, 25 heads): one full deck per
+ * model, every slide measured at the end of its fragments on the 1,920 × 1,080 canvas (measure.ts).
+ * Also the two lengths' slide lists.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -9,9 +10,11 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { browserAvailableForTests, launchChromium, type Browser } from '@vectorview/chromium';
 import { defaultModelDir, defaultModelInfo, defaultPrompt } from '@vectorview/default-model';
-import { traceFromFlags } from '@vectorview/engine/node';
+import { Gpt2Model, randomWeights, tokenizerForVocabulary, traceForward } from '@vectorview/engine';
+import { initNodeBackend, traceFromFlags } from '@vectorview/engine/node';
 import { renderStageDrawings, STAGES } from '@vectorview/renderer';
-import type { Trace } from '@vectorview/trace';
+import { normalizeConfig, type Trace } from '@vectorview/trace';
+import { writeTraceFile } from '@vectorview/trace/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { measureDeck, type SlideMeasure } from './measure.js';
 import { buildSlides } from './slides.js';
@@ -52,15 +55,33 @@ async function measure(index: string): Promise<{ slides: SlideMeasure[]; errors:
   }
 }
 
+/**
+ * A saved trace of a random model with gpt2-xl's 48 layers and 25 heads but narrow vectors (d_model
+ * 100), so the grids and per-head slides are measured at XL's shape in seconds, not minutes.
+ */
+async function xlShapedTrace(folder: string): Promise<string> {
+  const config = normalizeConfig({ model_type: 'gpt2', vocab_size: 50257, n_positions: 1024, n_embd: 100, n_head: 25, n_layer: 48, activation_function: 'gelu_new' }, 'random:gpt2-xl-shaped');
+  await initNodeBackend();
+  const model = new Gpt2Model(randomWeights(config));
+  try {
+    const file = path.join(folder, 'xl-shaped.safetensors');
+    await writeTraceFile(file, traceForward(model, tokenizerForVocabulary(config.n_vocab), { prompt: defaultPrompt, mode: 'batched', unembed: 'all' }));
+    return file;
+  } finally {
+    model.dispose();
+  }
+}
+
 describe.each([
-  ['the bundled model', undefined],
-  ['random:gpt2', 'random:gpt2'],
-])('the full talk on %s', (_name, model) => {
+  ['the bundled model', 'default', () => ({})],
+  ['random:gpt2', 'gpt2', () => ({ model: 'random:gpt2' })],
+  ['a gpt2-xl-shaped model (48 layers, 25 heads)', 'xl', async () => ({ trace: await xlShapedTrace(dir) })],
+] as const)('the full talk on %s', (_name, folder, input) => {
   let measured: { slides: SlideMeasure[]; errors: string[]; failed: string[] } | undefined;
-  const deck = () => path.join(dir, model ?? 'default', 'index.html');
+  const deck = () => path.join(dir, folder, 'index.html');
 
   beforeAll(async () => {
-    await makeTalk({ ...(model ? { model } : {}), out: path.dirname(deck()) }, () => {});
+    await makeTalk({ ...(await input()), out: path.dirname(deck()) }, () => {});
   }, 240_000);
 
   const slides = async () => (measured ??= await measure(deck())).slides;

@@ -122,7 +122,7 @@ describe('poster of the tiny fixture', () => {
     };
     expect(stepsIn('stage-tokenizer')).toEqual([1, 2, 3, 4]);
     expect(stepsIn('stage-attention-head')).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(stepsIn('stage-decoding')).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(stepsIn('stage-decoding')).toEqual([1, 2, 3, 4, 5, 6, 7]);
     for (const id of ['vec-resid-pre-L0-p3', 'vec-embed-p0', 'vec-q-L0-h0-p2', 'vec-mlp-out-L0-p1', 'vec-ln-final-p13']) expect(all(doc, (e) => e.getAttribute('id') === id), id).toHaveLength(1);
   });
 
@@ -130,7 +130,7 @@ describe('poster of the tiny fixture', () => {
     const steps = (id: string) => print.stages.find((s) => s.id === id)!.steps.map((s) => s.step);
     expect(steps('stage-tokenizer')).toEqual([1, 2, 3, 4]);
     expect(steps('stage-attention-head')).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(steps('stage-decoding')).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(steps('stage-decoding')).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(steps('stage-mlp')).toEqual([]);
     const doc = parseSvg(web.svg);
     const svgIds = all(doc, (e) => /^(vec|pattern|mat|scores|circuit|grid)-/.test(e.getAttribute('id') ?? '')).map((e) => e.getAttribute('id')!);

@@ -98,8 +98,13 @@ export const decodingStage = defineStage({
     // Markdown emphasis cannot start with a space, so a token's leading space stays outside the bold.
     const [, lead = '', word = ''] = /^(\s*)([\s\S]*)$/.exec(chosenTok) ?? [];
     const decoded = caption(ctx, `**Decoded text:** ${escapeMd(promptExcerpt(ctx.trace.prompt))}${lead}${word ? `**${escapeMd(word)}**` : ''}`, Math.min(520, INNER_WIDTH - table.width - 40), SIZE.body, INK);
-    const result = stepGroup(6, vstack([{ ...label('next token', 0, SIZE.small, { size: SIZE.small, weight: 600, fill: INK }), height: SIZE.small * 1.5 }, chip, decoded], 10), { 'data-filter': 'result' });
-    const tableBlock = vstack([{ ...label(`candidates after the filters (${Math.min(d.candidates.length, d.kept.top_p)} of ${fmtInt(d.kept.top_p)} kept shown)`, 0, SIZE.small, { size: SIZE.small, weight: 600, fill: INK }), height: SIZE.small * 1.6 }, table], 6);
+    const result = stepGroup(7, vstack([{ ...label('next token', 0, SIZE.small, { size: SIZE.small, weight: 600, fill: INK }), height: SIZE.small * 1.5 }, chip, decoded], 10), { 'data-filter': 'result' });
+    // A step of its own, so the talk's builds show the candidates the draw chose from.
+    const tableBlock = stepGroup(
+      6,
+      vstack([{ ...label(`candidates after the filters (${Math.min(d.candidates.length, d.kept.top_p)} of ${fmtInt(d.kept.top_p)} kept shown)`, 0, SIZE.small, { size: SIZE.small, weight: 600, fill: INK }), height: SIZE.small * 1.6 }, table], 6),
+      { 'data-filter': 'candidates' },
+    );
     const drawing = vstack([pipeline, hstack([tableBlock, result], 40, 'start')], 26);
     return frame(ctx, meta, drawing, { note: 'below' });
   },

@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** The prompt the poster and the talk draw when none is given: one the model continues sensibly. */
-export const defaultPrompt = 'The United States of America is a';
+/** The prompt the poster and the talk draw when none is given: it repeats a name, so the poster opens an induction head copying it. */
+export const defaultPrompt = 'Mr. Kennedy spoke to the press. Later, Mr.';
 
 /** Absolute path of the folder holding config.json and model.safetensors (HF GPT-2 layout). */
 export const defaultModelDir: string = fileURLToPath(new URL('../model/', import.meta.url)).replace(/[\\/]$/, '');

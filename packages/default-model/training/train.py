@@ -11,12 +11,13 @@ Deterministic from SEED: the initial weights come from SEED and each step's batc
 so a run stopped and resumed from its checkpoint continues as if it had never stopped.
 
 The data mixes natural Brown windows with sequences that repeat a span (a Brown span, or random
-tokens), the repeated bigrams that induction heads need in context; the mixture is MIX below.
+tokens), the repeated bigrams that induction heads need in context; the mixture, a schedule by step, is MIX below.
 """
 import argparse
 import json
 import math
 import os
+import shutil
 import sys
 import time
 
@@ -35,6 +36,11 @@ MAIN_CHECKPOINT = os.path.join(CHECKPOINTS, "torch.pt")
 MAIN_LOG = os.path.join(CHECKPOINTS, "log.jsonl")
 
 
+# A fresh clone has no checkpoints/: a run still in progress at the end of a session is committed
+# here (--save-resume), and a run with no checkpoint of its own continues from it.
+RESUME = os.path.join(HERE, "resume")
+
+
 def decay_checkpoint(steps):
     return os.path.join(CHECKPOINTS, f"decay-{steps}.pt")
 
@@ -47,8 +53,13 @@ HPARAMS = json.load(open(os.path.join(HERE, "hparams.json")))
 MODEL = HPARAMS["model"]
 TRAIN = dict(HPARAMS["train"], betas=tuple(HPARAMS["train"]["betas"]))
 # Shares of the batch: natural windows; a Brown span of REPEAT_SPAN tokens then the same span again;
-# random tokens, repeated. The rest of a repeat sequence is natural text that follows.
+# random tokens, repeated. The rest of a repeat sequence is natural text that follows. The shares are
+# a schedule: each phase holds from its from_step until the next one's.
 MIX = HPARAMS["mix"]
+
+
+def mix_at(step):
+    return [phase for phase in MIX if phase["from_step"] <= step][-1]
 REPEAT_SPAN = tuple(HPARAMS["repeat_span"])
 
 
@@ -159,7 +170,8 @@ def batch_for(step, train, eot):
     T, B = MODEL["n_positions"], TRAIN["batch_size"]
     rng = np.random.default_rng([TRAIN["seed"], step])
     seqs = np.empty((B, T + 1), dtype=np.int64)
-    kinds = rng.choice(3, size=B, p=[MIX["natural"], MIX["repeat_text"], MIX["repeat_random"]])
+    mix = mix_at(step)
+    kinds = rng.choice(3, size=B, p=[mix["natural"], mix["repeat_text"], mix["repeat_random"]])
     for b in range(B):
         start = int(rng.integers(0, len(train) - T - 1))
         window = train[start : start + T + 1].astype(np.int64)
@@ -244,7 +256,9 @@ def export(model, out_dir, summary):
 
 def load(path, model, opt):
     ck = torch.load(path)
-    if ck["config"] != MODEL or ck["train"]["seed"] != TRAIN["seed"] or ck["mix"] != MIX:
+    # Phases that start after the checkpoint may still change: the steps it took are the same.
+    taken = lambda mix: [phase for phase in mix if phase["from_step"] <= ck["step"]]
+    if ck["config"] != MODEL or ck["train"]["seed"] != TRAIN["seed"] or taken(ck["mix"]) != taken(MIX):
         sys.exit(f"{os.path.relpath(path, ROOT)} is for another model, seed or mixture: run with --fresh")
     model.load_state_dict(ck["model"])
     opt.load_state_dict(ck["opt"])
@@ -258,7 +272,19 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--max-minutes", type=float, default=float("inf"), help="stop (with a checkpoint) after this long")
     ap.add_argument("--export-only", action="store_true", help="export the run's last checkpoint without training")
+    ap.add_argument("--save-resume", action="store_true", help="copy the shared checkpoint and its log to training/resume/ (committed), then stop")
     args = ap.parse_args()
+    if args.save_resume:
+        os.makedirs(RESUME, exist_ok=True)
+        for path in (MAIN_CHECKPOINT, MAIN_LOG):
+            shutil.copyfile(path, os.path.join(RESUME, os.path.basename(path)))
+        print(f"copied {os.path.relpath(MAIN_CHECKPOINT, ROOT)} and its log to {os.path.relpath(RESUME, ROOT)}/", flush=True)
+        return
+    if not args.fresh and not os.path.exists(MAIN_CHECKPOINT) and os.path.exists(os.path.join(RESUME, "torch.pt")):
+        os.makedirs(CHECKPOINTS, exist_ok=True)
+        for path in (MAIN_CHECKPOINT, MAIN_LOG):
+            shutil.copyfile(os.path.join(RESUME, os.path.basename(path)), path)
+        print(f"continuing the committed run in {os.path.relpath(RESUME, ROOT)}/", flush=True)
     TRAIN["steps"] = args.steps
     decay_start = args.steps - TRAIN["decay_steps"]
     torch.set_num_threads(args.threads)

@@ -41,8 +41,11 @@ export interface Hparams {
     readonly eval_windows: number;
     readonly checkpoint_every: number;
   };
-  /** Shares of each batch: natural windows, a Brown span repeated, random tokens repeated. */
-  readonly mix: { readonly natural: number; readonly repeat_text: number; readonly repeat_random: number };
+  /**
+   * Shares of each batch (natural windows, a Brown span repeated, random tokens repeated), as a
+   * schedule: each phase holds from its `from_step` until the next one's.
+   */
+  readonly mix: readonly { readonly from_step: number; readonly natural: number; readonly repeat_text: number; readonly repeat_random: number }[];
   /** Length range of a repeated span, in tokens. */
   readonly repeat_span: readonly [number, number];
 }

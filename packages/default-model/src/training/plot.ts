@@ -9,7 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { scaleLinear, type ScaleLinear } from 'd3-scale';
 import { line } from 'd3-shape';
-import { MODEL, packageRoot } from './hparams.js';
+import { HPARAMS, MODEL, packageRoot } from './hparams.js';
 
 interface LogEntry {
   step: number;
@@ -35,6 +35,12 @@ interface Figure {
   /** Horizontal reference lines: a baseline or a threshold. */
   readonly rules: readonly { y: number; label: string }[];
 }
+
+/** Vertical lines where the run changed: each later phase of the data mixture, and the start of the decay. */
+const changes: readonly { step: number; label: string }[] = [
+  ...HPARAMS.mix.filter((phase) => phase.from_step > 0).map((phase) => ({ step: phase.from_step, label: `${Math.round(100 * phase.repeat_random)} % random repeats` })),
+  { step: HPARAMS.train.steps - HPARAMS.train.decay_steps, label: 'decay' },
+];
 
 const root = packageRoot();
 // The folder holding log.jsonl and summary.json: training/ unless given as the first argument.
@@ -85,6 +91,14 @@ function draw(figure: Figure): string {
     parts.push(`<line x1="${margin.left}" x2="${width - margin.right}" y1="${yr}" y2="${yr}" stroke="#888" stroke-dasharray="6 4"/>`);
     parts.push(`<text x="${width - margin.right - 4}" y="${Number(yr) - 6}" text-anchor="end" fill="#666">${rule.label}</text>`);
   }
+  // Changes at one step share a line and a label.
+  const atStep = new Map<number, string[]>();
+  for (const c of changes) if (c.step > 0 && c.step <= x.domain()[1]!) atStep.set(c.step, [...(atStep.get(c.step) ?? []), c.label]);
+  [...atStep].forEach(([step, labels], i) => {
+    const xc = f(x(step));
+    parts.push(`<line x1="${xc}" x2="${xc}" y1="${margin.top}" y2="${height - margin.bottom}" stroke="#999" stroke-dasharray="2 3"/>`);
+    parts.push(`<text x="${Number(xc) - 4}" y="${height - margin.bottom - 10 - 16 * i}" text-anchor="end" fill="#555">from here: ${labels.join(', ')}</text>`);
+  });
   figure.series.forEach((s, i) => {
     const d = line<[number, number]>()
       .digits(1)

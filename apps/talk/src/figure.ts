@@ -14,8 +14,10 @@ export const CANVAS = { width: 1920, height: 1080 } as const;
 export const FIGURE = { x: 80, y: 150, width: 1760, height: 770 } as const;
 /** The smallest label on a drawing, in canvas px. */
 export const SMALLEST_LABEL_PX = 20;
-/** Words a slide may show (the acceptance limit is 45; tiles are cut for fewer, as text is not spread evenly). */
-export const WORDS_PER_SLIDE = 22;
+/** Words a slide aims to show: packed steps and tiles are cut for this many, leaving room under the limit. */
+export const WORDS_PER_SLIDE = 26;
+/** Words a slide may show at most (the talk's acceptance limit): a single step holding more is tiled. */
+const MOST_WORDS = 45;
 /** A small drawing is enlarged at most this much. */
 const MAX_ZOOM = 3;
 /** Drawing units kept around a view. */
@@ -98,22 +100,46 @@ function cuts(origin: number, size: number, count: number, limit: number, spans:
   return tooLong && count < Math.ceil(size / limit) * 2 + 2 ? cuts(origin, size, count + 1, limit, spans) : out;
 }
 
-/** Tiles of a region, each legible at `scale`, cut between elements, and enough of them for the words they hold. */
-function tiles(d: StageDrawing, region: Box, scale: number, words: number): View[] {
+/** The words of a drawing whose text anchors lie in `box`. */
+function wordsIn(d: StageDrawing, box: Box): number {
+  return d.wordsAt.reduce((sum, w) => (w.x >= box.x && w.x < right(box) && w.y >= box.y && w.y < bottom(box) ? sum + w.words : sum), 0);
+}
+
+/**
+ * Tiles of a region, each legible at `scale` and cut between elements: as few as fit, then more,
+ * bands first (they keep rows of vectors whole), while the wordiest holds over `WORDS_PER_SLIDE`
+ * words and one more cut lowers its count.
+ */
+function tiles(d: StageDrawing, region: Box, scale: number): View[] {
   const limit = { width: FIGURE.width / scale - 2 * PAD, height: FIGURE.height / scale - 2 * PAD };
   // Even splits need some slack to move a cut off an element.
   let cols = Math.ceil(region.width / (0.9 * limit.width));
   let rows = Math.ceil(region.height / (0.9 * limit.height));
-  // Text-heavy drawings get more, smaller tiles: bands first (they keep rows of vectors whole).
-  while (cols * rows < Math.ceil(words / WORDS_PER_SLIDE)) {
-    if (region.height / (rows + 1) >= 60) rows++;
-    else cols++;
+  const cut = () => {
+    const xs = cuts(region.x, region.width, cols, limit.width, d.elements.map((e) => [e.box.x, right(e.box)] as const));
+    const ys = cuts(region.y, region.height, rows, limit.height, d.elements.map((e) => [e.box.y, bottom(e.box)] as const));
+    const boxes: Box[] = [];
+    for (let j = 0; j + 1 < ys.length; j++) for (let i = 0; i + 1 < xs.length; i++) boxes.push({ x: xs[i]!, y: ys[j]!, width: xs[i + 1]! - xs[i]!, height: ys[j + 1]! - ys[j]! });
+    return boxes;
+  };
+  const most = (boxes: readonly Box[]) => Math.max(0, ...boxes.map((b) => wordsIn(d, b)));
+  let boxes = cut();
+  // One more band, else one more column, while that lowers the wordiest tile's count.
+  while (most(boxes) > WORDS_PER_SLIDE) {
+    rows++;
+    let next = cut();
+    if (most(next) >= most(boxes)) {
+      rows--;
+      cols++;
+      next = cut();
+      if (most(next) >= most(boxes)) {
+        cols--;
+        break;
+      }
+    }
+    boxes = next;
   }
-  const xs = cuts(region.x, region.width, cols, limit.width, d.elements.map((e) => [e.box.x, right(e.box)] as const));
-  const ys = cuts(region.y, region.height, rows, limit.height, d.elements.map((e) => [e.box.y, bottom(e.box)] as const));
-  const views: View[] = [];
-  for (let j = 0; j + 1 < ys.length; j++) for (let i = 0; i + 1 < xs.length; i++) views.push({ box: padded({ x: xs[i]!, y: ys[j]!, width: xs[i + 1]! - xs[i]!, height: ys[j + 1]! - ys[j]! }), steps: [] });
-  return views;
+  return boxes.map((b) => ({ box: padded(b), steps: [] }));
 }
 
 /** The views of a drawing: whole when it fits at a legible scale, else its steps packed in order, else tiles. */
@@ -121,22 +147,21 @@ export function viewsOf(d: StageDrawing): View[] {
   const scale = legibleScale(d);
   const region = { x: 0, y: 0, width: d.width, height: d.height };
   const whole = padded(region);
-  if (fits(whole, scale) && d.words <= WORDS_PER_SLIDE) return [{ box: whole, steps: d.steps }];
-  if (!d.steps.length) return tiles(d, region, scale, d.words);
+  if (fits(whole, scale) && wordsIn(d, whole) <= WORDS_PER_SLIDE) return [{ box: whole, steps: d.steps }];
+  if (!d.steps.length) return tiles(d, region, scale);
   const views: View[] = [];
   let box: Box | undefined;
   let steps: { step: number; box: Box }[] = [];
-  // The drawing's words spread over its area: a view of several steps holds about its share of them.
-  const wordsIn = (b: Box) => (d.words * b.width * b.height) / Math.max(1, d.width * d.height);
   const flush = () => {
     if (!box) return;
-    // A step too large for a slide by itself is shown in tiles (its build is then the sequence of tiles).
-    if (fits(padded(box), scale)) views.push({ box: padded(box), steps });
-    else views.push(...tiles(d, box, scale, 0));
+    // A step too large or too wordy for a slide by itself is shown in tiles (its build is then the sequence of tiles).
+    const words = wordsIn(d, box);
+    if (fits(padded(box), scale) && words <= MOST_WORDS) views.push({ box: padded(box), steps });
+    else views.push(...tiles(d, box, scale));
   };
   for (const s of d.steps) {
     const grown = union(box, s.box);
-    if (box && (!fits(padded(grown), scale) || wordsIn(grown) > WORDS_PER_SLIDE)) {
+    if (box && (!fits(padded(grown), scale) || wordsIn(d, grown) > WORDS_PER_SLIDE)) {
       flush();
       box = s.box;
       steps = [s];

@@ -34,6 +34,22 @@ describe.each([0, 1])('renderStageDrawings, layer %i drawn in full', (layer) => 
     expect(roles.svg).toContain('<g class="detail">');
   });
 
+  it('places every counted word: anchors inside the drawing, the tokenizer\'s labels left to right', async () => {
+    const { stages } = await drawn;
+    for (const d of stages.filter((s) => s.svg !== undefined)) {
+      expect(d.wordsAt.reduce((sum, w) => sum + w.words, 0), d.id).toBe(d.words);
+      for (const w of d.wordsAt) {
+        expect(w.x, d.id).toBeGreaterThanOrEqual(-1);
+        expect(w.x, d.id).toBeLessThanOrEqual(d.width + 1);
+        expect(w.y, d.id).toBeGreaterThanOrEqual(-1);
+        expect(w.y, d.id).toBeLessThanOrEqual(d.height + 1);
+      }
+    }
+    // Words at one height are in reading order along it: a translate that was not added would stack them at 0.
+    const tokenizer = stages.find((d) => d.id === 'stage-tokenizer')!;
+    expect(new Set(tokenizer.wordsAt.map((w) => w.x)).size).toBeGreaterThan(tokenizer.wordsAt.length / 3);
+  });
+
   it('names, for each vector two consecutive stages share, an element both drawings have', async () => {
     const { stages } = await drawn;
     const pairs = sameVectors(layer, trace.tokens.length - 1);

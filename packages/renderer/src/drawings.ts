@@ -10,7 +10,7 @@ import { createContext, type Ctx, type ResolvedOptions } from './context.js';
 import { embeddedFontCss, FONT_FAMILY } from './fonts.js';
 import { texIn } from './markdown.js';
 import { prepareTex, TexRegistry } from './math.js';
-import { esc, n, type Block, type Mark } from './svg.js';
+import { esc, groupAt, n, type Block, type Mark } from './svg.js';
 import type { AnyStage, Prepared, StageScale } from './stage.js';
 import { INK } from './theme.js';
 
@@ -101,8 +101,10 @@ export interface StageDrawing {
   readonly elements: readonly { id: string; box: Box }[];
   /** The smallest font size in the drawing, in drawing units: a slide scales the drawing so this stays legible. */
   readonly smallestText: number;
-  /** How many words its text holds, prose and detail left out (a slide showing part of it shows about its share). */
+  /** How many words its text holds, prose and detail left out (the sum of `wordsAt`). */
   readonly words: number;
+  /** Where those words are: each text's anchor in drawing units, with its words (a slide counts those in its view). */
+  readonly wordsAt: readonly { readonly x: number; readonly y: number; readonly words: number }[];
   /**
    * The drawing's prose paragraphs (Markdown, in drawing order): the `<g class="prose">` groups a slide
    * hides and speaks. (`<g class="detail">` groups, printed scores that repeat a colour, are hidden too.)
@@ -127,20 +129,54 @@ export function sharedDefs(tex: TexRegistry): string {
 }
 
 /**
- * The smallest `font-size` the drawing's text was given, and the words of its text. The text marks
- * return only strings, so these are read back from what the renderer itself wrote: every size goes
- * through `attrs` as a plain number and every label is a <text> element, so the reading is exact;
- * typeset math (glyph paths) is drawn at body size or larger and holds no words. Detail, which a
- * slide hides, does not count.
+ * The smallest `font-size` the drawing's text was given. The text marks return only strings, so it
+ * is read back from what the renderer itself wrote: every size goes through `attrs` as a plain
+ * number, so the reading is exact; typeset math (glyph paths) is drawn at body size or larger.
+ * Detail, which a slide hides, does not count.
  */
-function textStats(drawn: string): { smallestText: number; words: number } {
+function smallestText(drawn: string): number {
   // Detail groups hold only <text> elements (head-roles.ts), so the first </g> closes them.
   const svg = drawn.replace(/<g class="detail">[\s\S]*?<\/g>/g, '');
   let smallest = Infinity;
   for (const m of svg.matchAll(/ font-size="([0-9.]+)"/g)) smallest = Math.min(smallest, Number(m[1]));
-  let words = 0;
-  for (const m of svg.matchAll(/<text\b[^>]*>([\s\S]*?)<\/text>/g)) words += wordsOf(m[1]!.replace(/<[^>]*>/g, ' '));
-  return { smallestText: Number.isFinite(smallest) ? smallest : 0, words };
+  return Number.isFinite(smallest) ? smallest : 0;
+}
+
+/**
+ * Where the drawing's words are: each <text>'s anchor (drawing units) and its word count, read back
+ * from the renderer's own output, as `smallestText` reads the sizes. Groups move their content only by
+ * `translate(…)` and a text by its x/y or its own `translate(…) rotate(…)`, so the anchor is exact.
+ * Prose and detail, which a slide hides, are left out.
+ */
+function wordPositions(svg: string): { x: number; y: number; words: number }[] {
+  const out: { x: number; y: number; words: number }[] = [];
+  const offsets: [number, number][] = [[0, 0]];
+  const translate = (tag: string): [number, number] | undefined => {
+    const m = /transform="translate\(([-\d.e]+)[ ,]+([-\d.e]+)\)/.exec(tag);
+    return m ? [Number(m[1]), Number(m[2])] : undefined;
+  };
+  const re = /<g\b[^>]*>|<\/g>|<text\b[^>]*>([\s\S]*?)<\/text>/g;
+  for (let m = re.exec(svg); m; m = re.exec(svg)) {
+    const tag = m[0];
+    if (tag === '</g>') offsets.pop();
+    else if (tag.startsWith('<g')) {
+      if (/^<g class="(prose|detail)"/.test(tag)) {
+        re.lastIndex = m.index + groupAt(svg, m.index).length;
+        continue;
+      }
+      const [dx, dy] = translate(tag) ?? [0, 0];
+      const [ox, oy] = offsets[offsets.length - 1]!;
+      offsets.push([ox + dx, oy + dy]);
+    } else {
+      const words = wordsOf(m[1]!.replace(/<[^>]*>/g, ' '));
+      if (!words) continue;
+      const open = tag.slice(0, tag.indexOf('>') + 1);
+      const [ox, oy] = offsets[offsets.length - 1]!;
+      const [tx, ty] = translate(open) ?? [Number(/ x="([-\d.e]+)"/.exec(open)?.[1] ?? 0), Number(/ y="([-\d.e]+)"/.exec(open)?.[1] ?? 0)];
+      out.push({ x: round3(ox + tx), y: round3(oy + ty), words });
+    }
+  }
+  return out;
 }
 
 /** Words as a reader counts them: runs of non-space holding a letter. */
@@ -172,12 +208,22 @@ export function stageDrawings(drawn: DrawnStages): StageDrawings {
     const block = drawn.blocks[i]!;
     const drawing = block.drawing;
     const annotation = drawn.ctx.note(id);
-    if (!drawing) return { id, annotation, svg: undefined, width: 0, height: 0, steps: [], elements: [], smallestText: 0, words: 0, prose: [] };
+    if (!drawing) return { id, annotation, svg: undefined, width: 0, height: 0, steps: [], elements: [], smallestText: 0, words: 0, wordsAt: [], prose: [] };
     const marks = drawing.marks ?? [];
     const prose = [...new Set(marks.filter((m) => m.kind === 'prose').sort((a, b) => a.y - b.y || a.x - b.x).map((m) => m.key))];
-    const stats = textStats(drawing.svg);
-    const leftOut = prose.reduce((sum, p) => sum + wordsOf(p), 0);
-    return { id, annotation, svg: drawing.svg, width: round3(drawing.width), height: round3(drawing.height), ...structureOf(marks), smallestText: stats.smallestText, words: Math.max(0, stats.words - leftOut), prose };
+    const wordsAt = wordPositions(drawing.svg);
+    return {
+      id,
+      annotation,
+      svg: drawing.svg,
+      width: round3(drawing.width),
+      height: round3(drawing.height),
+      ...structureOf(marks),
+      smallestText: smallestText(drawing.svg),
+      words: wordsAt.reduce((sum, w) => sum + w.words, 0),
+      wordsAt,
+      prose,
+    };
   });
   return { stages, defs: sharedDefs(drawn.tex), fontFamily: FONT_FAMILY, ink: INK };
 }

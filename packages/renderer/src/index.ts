@@ -9,7 +9,7 @@ import { FONT_FAMILY } from './fonts.js';
 import { condenseStatement, OMIT_ORDER, PROSE_LEVELS } from './condense.js';
 import { drawStages, prepareStages, sharedDefs, stageDrawings, structureOf, type Box, type StageDrawings } from './drawings.js';
 import { fitsPage, legibleScale, layoutPrint, MAX_BLANK_BAND, textSizes, widestBlankBand, layoutStrip, PAGE_MM, type PageLayout, type PosterSize, type PrintPage } from './layout.js';
-import { attrs, esc, n, type Block } from './svg.js';
+import { attrs, esc, groupAt, n, type Block } from './svg.js';
 import type { AnyStage, Prepared, StageScale } from './stage.js';
 import { STAGES } from './stages/index.js';
 import { legendStage } from './stages/legend.js';
@@ -214,18 +214,6 @@ export async function renderStageDrawings(trace: Trace, options: PosterOptions =
 
 const round3 = (v: number) => Math.round(v * 1000) / 1000;
 
-/** The element starting at `start` (a `<g …>`), up to its matching `</g>`. */
-export function groupAt(svg: string, start: number): string {
-  const re = /<g[\s>]|<\/g>/g;
-  re.lastIndex = start;
-  let depth = 0;
-  for (let m = re.exec(svg); m; m = re.exec(svg)) {
-    depth += m[0] === '</g>' ? -1 : 1;
-    if (depth === 0) return svg.slice(start, m.index + 4);
-  }
-  throw new Error('unbalanced group');
-}
-
 /** A standalone <svg> showing one stage: the viewBox cropped to it, with the poster's defs (fonts, math, markers). */
 export function frameStage(poster: Poster, id: string, padding = 24): string {
   const box = poster.stages.find((s) => s.id === id);
@@ -248,6 +236,7 @@ export function frameStage(poster: Poster, id: string, padding = 24): string {
     `<title>${esc(titleText)}</title>${defs}<rect x="${n(x)}" y="${n(y)}" width="${n(w)}" height="${n(h)}" fill="#eef1f4"/>${group}</svg>`
   );
 }
+export { groupAt } from './svg.js';
 export { fontFiles } from './fonts.js';
 export { drawingView, elementId, sameVectors, type Box, type StageDrawing, type StageDrawings } from './drawings.js';
 export { signedBars, signedMax, type SignedBar, type SignedBarsOptions } from './marks/signed-bars.js';

@@ -152,3 +152,15 @@ export function rect(x: number, y: number, width: number, height: number, a: Rea
 export function line(x1: number, y1: number, x2: number, y2: number, a: Readonly<Record<string, AttrValue>> = {}): string {
   return el('line', { x1, y1, x2, y2, ...a });
 }
+
+/** The element starting at `start` (a `<g …>`), up to its matching `</g>`. */
+export function groupAt(svg: string, start: number): string {
+  const re = /<g[\s>]|<\/g>/g;
+  re.lastIndex = start;
+  let depth = 0;
+  for (let m = re.exec(svg); m; m = re.exec(svg)) {
+    depth += m[0] === '</g>' ? -1 : 1;
+    if (depth === 0) return svg.slice(start, m.index + 4);
+  }
+  throw new Error('unbalanced group');
+}

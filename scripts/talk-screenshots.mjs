@@ -20,7 +20,7 @@ const { values } = parseArgs({ options: { 'out-dir': { type: 'string', default: 
 const SHOTS = [
   ['talk-opening.png', 'opening', 0],
   ['talk-attention-head.png', 'stage-attention-head', 1],
-  ['talk-decoding.png', 'stage-decoding', 1],
+  ['talk-decoding.png', 'stage-decoding', 2],
   ['talk-mechanism.png', 'mechanism', 0],
 ];
 

@@ -72,8 +72,8 @@ export class Gpt2Model {
   readonly weights: Gpt2Weights;
   private readonly cacheOnDevice: boolean;
   private readonly layerCache = new Map<number, LayerOnDevice>();
-  /** W_E [n_vocab, d_model] (or an untied lm_head) on the backend, and its transpose W_U once a pass needs it. */
-  private unembedCache: { wE: tf.Tensor2D; wU?: tf.Tensor2D } | undefined;
+  /** W_E [n_vocab, d_model] (or an untied lm_head) on the backend. */
+  private unembedCache: tf.Tensor2D | undefined;
   private lnFCache: [tf.Tensor1D, tf.Tensor1D] | undefined;
 
   /**
@@ -101,20 +101,19 @@ export class Gpt2Model {
 
   /** Rows [count, d_model], already through the final LayerNorm, times W_U: [count, n_vocab] logits (the logit lens). */
   unembed(rows: Float32Array, count: number): Float32Array {
-    // Against W_E as stored, like a last-position pass: a handful of rows do not repay building W_U.
-    const unembedding = this.unembedding(false);
-    const product = tf.tidy(() => tf.matMul(tf.tensor2d(rows, [count, this.config.d_model]), unembedding.wE, false, true));
+    const wE = this.unembedding();
+    const product = tf.tidy(() => timesUnembedding(tf.tensor2d(rows, [count, this.config.d_model]), wE));
     // Read back outside tidy: tidy would walk a returned typed array element by element looking for tensors.
     const logits = product.dataSync() as Float32Array;
     product.dispose();
-    if (!this.cacheOnDevice) tf.dispose(Object.values(unembedding));
+    if (!this.cacheOnDevice) wE.dispose();
     return logits;
   }
 
   dispose(): void {
     for (const layer of this.layerCache.values()) disposeLayer(layer);
     this.layerCache.clear();
-    tf.dispose(Object.values(this.unembedCache ?? {}));
+    this.unembedCache?.dispose();
     this.lnFCache?.forEach((t) => t.dispose());
     this.unembedCache = undefined;
     this.lnFCache = undefined;
@@ -166,15 +165,12 @@ export class Gpt2Model {
     const logitPositions = unembed === 'all' ? ids.map((_, p) => p) : [n - 1];
     // Weights used inside tidy must exist before it, or tidy would dispose the cached copies.
     const lnF = this.lnF();
-    const unembedding = this.unembedding(unembed === 'all');
+    const wE = this.unembedding();
     tf.tidy(() => {
       const normalized = layerNorm(resid, lnF, this.config.layer_norm_eps, (name, t) => record(hook.lnFinal(name), t));
-      // One row multiplies W_E as stored (a transposed operand, ~10× slower per row on wasm, but no
-      // transposed copy to build and pack: seconds saved on a cold last-position pass); many rows use W_U.
-      const logits = unembed === 'all' ? tf.matMul(normalized, unembedding.wU!) : tf.matMul(tf.slice(normalized, [n - 1, 0], [1, d]), unembedding.wE, false, true);
-      record(hook.logits, logits);
+      record(hook.logits, timesUnembedding(unembed === 'all' ? normalized : tf.slice(normalized, [n - 1, 0], [1, d]), wE));
     });
-    if (!this.cacheOnDevice) tf.dispose(Object.values(unembedding));
+    if (!this.cacheOnDevice) wE.dispose();
     resid.dispose();
     const logits = tensors.get('logits')!;
     if (logits.shape[1] !== n_vocab) throw new Error(`logits have ${logits.shape[1]} columns, expected ${n_vocab}`);
@@ -195,15 +191,20 @@ export class Gpt2Model {
     return this.lnFCache;
   }
 
-  private unembedding(transposed: boolean): { wE: tf.Tensor2D; wU?: tf.Tensor2D } {
-    const { n_vocab, d_model } = this.config;
-    const cached = this.unembedCache ?? { wE: tf.tensor2d(this.weights.lmHead ?? this.weights.wte, [n_vocab, d_model]) };
-    // W_U = W_Eᵀ [d_model, n_vocab]: wasm's fast matmul needs the untransposed operand.
-    if (transposed) cached.wU ??= tf.transpose(cached.wE);
-    if (this.cacheOnDevice) this.unembedCache = cached;
-    return cached;
+  private unembedding(): tf.Tensor2D {
+    const wE = this.unembedCache ?? tf.tensor2d(this.weights.lmHead ?? this.weights.wte, [this.config.n_vocab, this.config.d_model]);
+    if (this.cacheOnDevice) this.unembedCache = wE;
+    return wE;
   }
+}
 
+/**
+ * rows [count, d_model] · W_U = (W_E · rowsᵀ)ᵀ. W_E as stored is the streamed operand and the few
+ * rows are the packed one: 25 rows take ~100 ms where rows · W_Eᵀ takes ~700 ms on wasm, and no
+ * transposed copy of W_E (154 MB on GPT-2) is built or packed.
+ */
+function timesUnembedding(rows: tf.Tensor2D, wE: tf.Tensor2D): tf.Tensor2D {
+  return tf.transpose(tf.matMul(wE, tf.transpose(rows)));
 }
 
 function uploadLayer(w: LayerWeights, config: ModelConfig): LayerOnDevice {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeSafetensors, encodeSafetensors, type Tensor } from '@vectorview/trace';
 import { Gpt2Model } from './model.js';
-import { initNodeBackend, loadWeights } from './node.js';
+import { initNodeBackend, loadModel, loadWeights } from './node.js';
 import type { Gpt2Weights } from './weights.js';
 import { FIXTURE_DIR } from './test-support/fixture.js';
 
@@ -27,6 +27,7 @@ function flatten(w: Gpt2Weights): [string, Float32Array][] {
   ];
   w.layers.forEach((l, i) => {
     for (const [k, v] of Object.entries(l)) {
+      if (k === 'onDevice') continue;
       if (v instanceof Float32Array) out.push([`${i}.${k}`, v]);
       else for (const [k2, v2] of Object.entries(v as Record<string, Float32Array>)) out.push([`${i}.${k}.${k2}`, v2]);
     }
@@ -146,6 +147,18 @@ describe('loading HF checkpoint variants', () => {
     expect(reference.config).toMatchObject({ name: 'gpt2-tiny-hf', n_vocab: 50257, n_context: 64, d_model: 32, n_head: 4, d_mlp: 128, n_layer: 2, tied_embeddings: true });
     expect(reference.lmHead).toBeUndefined();
     expect(Array.from(reference.layers[1]!.attnW.subarray(0, 8))).toEqual(Array.from(fixture.tensors.get('transformer.h.1.attn.c_attn.weight')!.data.subarray(0, 8)));
+  });
+
+  it('loadModel reads the layers\' matrices onto the backend, with the same values and logits as plain arrays', async () => {
+    const model = await loadModel(FIXTURE_DIR);
+    try {
+      expect(Object.keys(model.weights.layers[0]!.onDevice ?? {}).sort()).toEqual(['attnW', 'fcProjW', 'fcW', 'projW']);
+      expectSameWeights(model.weights, reference);
+      const logits = model.forward(PROMPT, { mode: 'batched', unembed: 'last' }).tensors.get('logits')!.data;
+      expect(Buffer.from(logits.buffer).equals(Buffer.from(referenceLogits.buffer))).toBe(true);
+    } finally {
+      model.dispose();
+    }
   });
 
   it('keys without the `transformer.` prefix load the same weights', async () => {

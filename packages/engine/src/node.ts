@@ -3,17 +3,19 @@
  * seeded random model by name) and points the wasm backend at its bundled binaries.
  */
 import { readFile, stat } from 'node:fs/promises';
+import * as tf from '@tensorflow/tfjs-core';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ConfigError, firstNonFinite, FOCUS_CRITERIA, normalizeConfig, type ModelConfig, type Tensor, type Trace } from '@vectorview/trace';
 import { openSafetensorsFile, readTraceFile } from '@vectorview/trace/node';
 import { initBackend, type BackendName } from './backend.js';
 import { isHubModelId, resolveHubModel } from './hub.js';
-import { Gpt2Model } from './model.js';
+import { allFinite, filledTensor } from './heap.js';
+import { cachesOnDevice, Gpt2Model } from './model.js';
 import { decodeFromFlags, modeFromFlags, tokensFromFlags, UsageError, wholeNumberFlag, type ForwardFlagValues } from './command.js';
 import { traceForward, type TraceOptions } from './run.js';
 import { tokenizerForVocabulary } from './tokenizer.js';
-import { gpt2Config, randomWeights, RANDOM_MODEL_NAMES, WeightsError, weightsFromTensors, type Gpt2Weights, type RandomModelName } from './weights.js';
+import { expectedShapes, gpt2Config, LAYER_MATRICES, randomWeights, RANDOM_MODEL_NAMES, WeightsError, weightsFromTensors, type DeviceTensor, type Gpt2Weights, type RandomModelName } from './weights.js';
 
 const require = createRequire(import.meta.url);
 
@@ -46,29 +48,51 @@ async function readConfigJson(file: string): Promise<unknown> {
   }
 }
 
+const LAYER_MATRIX_KEY = new RegExp(`^h\\.\\d+\\.(${Object.values(LAYER_MATRICES).join('|').replaceAll('.', '\\.')})$`);
+
 /**
  * Reads a HuggingFace GPT-2 checkpoint tensor by tensor. Keys may carry the `transformer.` prefix
  * or not; attention-mask buffers are skipped; lm_head.weight is used only when embeddings are untied.
+ * With `onBackend`, when the model will keep its weights on the backend, the layers' matrices (two thirds of GPT-2's
+ * bytes) are read from the file straight into it, and checked for non-finite values there.
  */
-export async function loadCheckpoint(weightsFile: string, configJson: unknown, name: string): Promise<Gpt2Weights> {
+export async function loadCheckpoint(weightsFile: string, configJson: unknown, name: string, onBackend = false): Promise<Gpt2Weights> {
   const config = normalizeConfig(configJson, name);
   const file = await openSafetensorsFile(weightsFile);
+  const shapes = expectedShapes(config);
+  const onDevice: DeviceTensor[] = [];
   try {
     const byName = new Map(file.header.tensors.map((t) => [t.name.replace(/^transformer\./, ''), t]));
-    const loaded = new Map<string, Tensor>();
+    const loaded = new Map<string, Tensor | DeviceTensor>();
     const get = (key: string) => loaded.get(key);
+    const direct = onBackend && cachesOnDevice(config);
     const lmHead = byName.get('lm_head.weight');
     if (!config.tied_embeddings && !lmHead) throw new ConfigError(`${weightsFile}: the config unties the embeddings (tie_word_embeddings false) but the file has no lm_head.weight`);
     for (const [key, entry] of byName) {
       if (/\.attn\.(bias|masked_bias)$/.test(key) || key === 'lm_head.weight') continue;
       const layer = /^h\.(\d+)\./.exec(key)?.[1];
       if (layer !== undefined && Number(layer) >= config.n_layer) throw new ConfigError(`${weightsFile} holds ${key}, but the config has n_layer ${config.n_layer}: the config and the weights disagree`);
+      const nonFinite = (data: Float32Array | Int32Array, at: number) => new WeightsError(`${weightsFile}: tensor ${entry.name} holds ${data[at]} at element ${at}; weights must be finite`);
+      // Only a tensor of the expected shape goes to the backend; any other is read plainly, for weightsFromTensors to name the mismatch.
+      if (direct && entry.dtype === 'F32' && LAYER_MATRIX_KEY.test(key) && entry.shape.join() === shapes.get(key)?.join()) {
+        const device = filledTensor<tf.Rank.R2>([...entry.shape], (bytes) => file.readInto(entry, bytes));
+        onDevice.push({ shape: [...entry.shape], device });
+        if (!allFinite(device)) {
+          const data = device.dataSync() as Float32Array;
+          throw nonFinite(data, firstNonFinite(data));
+        }
+        loaded.set(key, onDevice.at(-1)!);
+        continue;
+      }
       const tensor = await file.read(entry);
       const bad = firstNonFinite(tensor.data);
-      if (bad >= 0) throw new WeightsError(`${weightsFile}: tensor ${entry.name} holds ${tensor.data[bad]} at element ${bad}; weights must be finite`);
+      if (bad >= 0) throw nonFinite(tensor.data, bad);
       loaded.set(key, tensor);
     }
     return weightsFromTensors(config, get, lmHead && !config.tied_embeddings ? await file.read(lmHead) : undefined);
+  } catch (error) {
+    tf.dispose(onDevice.map((t) => t.device));
+    throw error;
   } finally {
     await file.close();
   }
@@ -79,6 +103,8 @@ export interface LoadOptions {
   readonly offline?: boolean;
   /** Status lines while a hub model downloads. */
   readonly progress?: (line: string) => void;
+  /** Read the layers' matrices straight onto the initialised backend, as loadModel does; otherwise every weight is a plain array. */
+  readonly onBackend?: boolean;
 }
 
 /**
@@ -99,11 +125,11 @@ export async function loadWeights(source: string, options: LoadOptions = {}): Pr
     if ((await kind(weightsFile)) !== 'file') throw new ModelSourceError(`${source} has no model.safetensors`);
     const configFile = path.join(source, 'config.json');
     if ((await kind(configFile)) !== 'file') throw new ModelSourceError(`${source} has no config.json`);
-    return loadCheckpoint(weightsFile, await readConfigJson(configFile), path.basename(path.resolve(source)));
+    return loadCheckpoint(weightsFile, await readConfigJson(configFile), path.basename(path.resolve(source)), options.onBackend);
   }
   if (found === 'file') {
     const beside = path.join(path.dirname(source), 'config.json');
-    if ((await kind(beside)) === 'file') return loadCheckpoint(source, await readConfigJson(beside), path.basename(path.dirname(path.resolve(source))));
+    if ((await kind(beside)) === 'file') return loadCheckpoint(source, await readConfigJson(beside), path.basename(path.dirname(path.resolve(source))), options.onBackend);
     const file = await openSafetensorsFile(source);
     const embedded = file.header.metadata['config.json'] ?? file.header.metadata['config'];
     await file.close();
@@ -114,12 +140,12 @@ export async function loadWeights(source: string, options: LoadOptions = {}): Pr
     } catch {
       throw new ConfigError(`${source}: the config in its metadata is not valid JSON`);
     }
-    return loadCheckpoint(source, configJson, path.basename(source, '.safetensors'));
+    return loadCheckpoint(source, configJson, path.basename(source, '.safetensors'), options.onBackend);
   }
   if (isHubModelId(source)) {
     const hub = await resolveHubModel(source, options);
     try {
-      return await loadCheckpoint(hub.files.weights, await readConfigJson(hub.files.config), source);
+      return await loadCheckpoint(hub.files.weights, await readConfigJson(hub.files.config), source, options.onBackend);
     } catch (error) {
       // Say which cached files to delete: the next run then downloads them again.
       throw new ModelSourceError(`${(error as Error).message} (the cached files are in ${hub.dir}: delete that folder to download them again)`);
@@ -132,7 +158,7 @@ export async function loadWeights(source: string, options: LoadOptions = {}): Pr
 export async function loadModel(source: string, options: LoadOptions & { backend?: BackendName } = {}): Promise<Gpt2Model> {
   const { backend, ...load } = options;
   await initNodeBackend(backend);
-  return new Gpt2Model(await loadWeights(source, load));
+  return new Gpt2Model(await loadWeights(source, { ...load, onBackend: true }));
 }
 
 export type { ModelConfig };

@@ -1,8 +1,10 @@
 /**
  * GPT-2 weights as plain float32 arrays in HuggingFace's layout (Conv1D matrices stored [in, out]).
  * They live outside the tfjs backend, so a model larger than the wasm heap can still run: the
- * forward pass uploads one layer at a time.
+ * forward pass uploads one layer at a time. A loader may instead put a layer's four matrices on the
+ * backend directly (`onDevice`); their plain arrays are then read back only if something asks.
  */
+import type * as tf from '@tensorflow/tfjs-core';
 import { randomLcg } from 'd3-random';
 import { normalizeConfig, type ModelConfig, type Tensor } from '@vectorview/trace';
 
@@ -19,6 +21,18 @@ export interface LayerWeights {
   readonly fcB: Float32Array;
   readonly fcProjW: Float32Array;
   readonly fcProjB: Float32Array;
+  /** The four matrices, when the loader put them on the backend; the model uses these instead of uploading. */
+  readonly onDevice?: Partial<Record<LayerMatrix, tf.Tensor2D>>;
+}
+
+/** A layer's matrices and their HF names: the tensors large enough to be worth loading onto the backend directly. */
+export const LAYER_MATRICES = { attnW: 'attn.c_attn.weight', projW: 'attn.c_proj.weight', fcW: 'mlp.c_fc.weight', fcProjW: 'mlp.c_proj.weight' } as const;
+export type LayerMatrix = keyof typeof LAYER_MATRICES;
+
+/** A tensor a loader placed on the backend, standing in for a plain one. */
+export interface DeviceTensor {
+  readonly shape: number[];
+  readonly device: tf.Tensor2D;
 }
 
 export interface Gpt2Weights {
@@ -56,36 +70,53 @@ export function expectedShapes(config: ModelConfig): Map<string, number[]> {
   return shapes;
 }
 
-/** Assembles weights from HF-named tensors (prefix already stripped), checking every shape. */
-export function weightsFromTensors(config: ModelConfig, get: (name: string) => Tensor | undefined, lmHead?: Tensor): Gpt2Weights {
+/**
+ * Assembles weights from HF-named tensors (prefix already stripped), checking every shape. Layer
+ * matrices may be DeviceTensors: their plain-array fields read the backend copy on first use.
+ */
+export function weightsFromTensors(config: ModelConfig, get: (name: string) => Tensor | DeviceTensor | undefined, lmHead?: Tensor): Gpt2Weights {
   if (config.n_head * config.d_head !== config.d_model) {
     throw new WeightsError(`n_head ${config.n_head} × d_head ${config.d_head} must equal d_model ${config.d_model} for GPT-2`);
   }
   const shapes = expectedShapes(config);
-  const take = (name: string): Float32Array => {
+  const find = (name: string): Tensor | DeviceTensor => {
     const tensor = get(name);
     const expected = shapes.get(name)!;
     if (!tensor) throw new WeightsError(`missing tensor ${name} (expected shape [${expected.join(', ')}])`);
     if (tensor.shape.length !== expected.length || tensor.shape.some((d, i) => d !== expected[i])) {
       throw new WeightsError(`tensor ${name} has shape [${tensor.shape.join(', ')}], expected [${expected.join(', ')}] from the config`);
     }
-    if (!(tensor.data instanceof Float32Array)) throw new WeightsError(`tensor ${name} is not a floating-point tensor`);
-    return tensor.data;
+    if ('data' in tensor && !(tensor.data instanceof Float32Array)) throw new WeightsError(`tensor ${name} is not a floating-point tensor`);
+    return tensor;
+  };
+  const take = (name: string): Float32Array => {
+    const tensor = find(name);
+    if (!('data' in tensor)) throw new WeightsError(`tensor ${name} must be a plain array`);
+    return tensor.data as Float32Array;
   };
   const layers = Array.from({ length: config.n_layer }, (_, l): LayerWeights => {
     const p = `h.${l}.`;
-    return {
+    const layer = {
       ln1: { w: take(`${p}ln_1.weight`), b: take(`${p}ln_1.bias`) },
-      attnW: take(`${p}attn.c_attn.weight`),
       attnB: take(`${p}attn.c_attn.bias`),
-      projW: take(`${p}attn.c_proj.weight`),
       projB: take(`${p}attn.c_proj.bias`),
       ln2: { w: take(`${p}ln_2.weight`), b: take(`${p}ln_2.bias`) },
-      fcW: take(`${p}mlp.c_fc.weight`),
       fcB: take(`${p}mlp.c_fc.bias`),
-      fcProjW: take(`${p}mlp.c_proj.weight`),
       fcProjB: take(`${p}mlp.c_proj.bias`),
-    };
+    } as Record<string, unknown>;
+    const onDevice: Partial<Record<LayerMatrix, tf.Tensor2D>> = {};
+    for (const [key, suffix] of Object.entries(LAYER_MATRICES) as [LayerMatrix, string][]) {
+      const tensor = find(p + suffix);
+      if ('data' in tensor) {
+        layer[key] = tensor.data;
+        continue;
+      }
+      onDevice[key] = tensor.device;
+      let values: Float32Array | undefined;
+      Object.defineProperty(layer, key, { enumerable: true, get: () => (values ??= tensor.device.dataSync() as Float32Array) });
+    }
+    if (Object.keys(onDevice).length > 0) layer['onDevice'] = onDevice;
+    return layer as unknown as LayerWeights;
   });
   const weights = { config, wte: take('wte.weight'), wpe: take('wpe.weight'), layers, lnF: { w: take('ln_f.weight'), b: take('ln_f.bias') } };
   if (lmHead && !config.tied_embeddings) {
@@ -94,6 +125,13 @@ export function weightsFromTensors(config: ModelConfig, get: (name: string) => T
     return { ...weights, lmHead: lmHead.data as Float32Array };
   }
   return weights;
+}
+
+/** Bytes of float32 weights a config's checkpoint holds (the tensors expectedShapes names). */
+export function weightBytes(config: ModelConfig): number {
+  let count = 0;
+  for (const shape of expectedShapes(config).values()) count += shape.reduce((a, b) => a * b, 1);
+  return 4 * count;
 }
 
 const GPT2_SIZES = {

@@ -10,6 +10,8 @@ export interface SafetensorsFile {
   readonly header: SafetensorsHeader;
   /** Reads one tensor from disk; only that tensor's bytes are held, so huge files never load whole. */
   read(entry: TensorEntry | string): Promise<Tensor>;
+  /** Reads one tensor's raw bytes into `bytes` (exactly its size), for callers that own the destination (a backend's heap, say). */
+  readInto(entry: TensorEntry, bytes: Uint8Array): void;
   close(): Promise<void>;
 }
 
@@ -36,16 +38,21 @@ async function checkRegularFile(path: string, cannot: string): Promise<void> {
 /** One read call's most bytes: Node refuses reads above 2 GiB. */
 const READ_CHUNK = 1 << 30;
 
-/** Reads one tensor from an open file; float32 and int32 bytes go straight into the tensor's own array. */
-function readTensorSync(fd: number, dataOffset: number, entry: TensorEntry, path?: string): Tensor {
-  const count = entry.shape.reduce((a, b) => a * b, 1);
-  const target = entry.dtype === 'F32' ? new Float32Array(count) : entry.dtype === 'I32' ? new Int32Array(count) : new Uint8Array(entry.end - entry.begin);
-  const bytes = new Uint8Array(target.buffer);
+/** Reads one tensor's bytes from an open file into `bytes`, which must be exactly their size. */
+function readBytesSync(fd: number, dataOffset: number, entry: TensorEntry, bytes: Uint8Array, path?: string): void {
+  if (bytes.length !== entry.end - entry.begin) throw new SafetensorsError(`tensor ${entry.name} has ${entry.end - entry.begin} bytes, not ${bytes.length}`);
   for (let done = 0; done < bytes.length; ) {
     const got = readSync(fd, bytes, done, Math.min(bytes.length - done, READ_CHUNK), dataOffset + entry.begin + done);
     if (got === 0) throw new SafetensorsError(`${path === undefined ? '' : `${path}: `}tensor ${entry.name} is truncated`);
     done += got;
   }
+}
+
+/** Reads one tensor from an open file; float32 and int32 bytes go straight into the tensor's own array. */
+function readTensorSync(fd: number, dataOffset: number, entry: TensorEntry, path?: string): Tensor {
+  const count = entry.shape.reduce((a, b) => a * b, 1);
+  const target = entry.dtype === 'F32' ? new Float32Array(count) : entry.dtype === 'I32' ? new Int32Array(count) : new Uint8Array(entry.end - entry.begin);
+  readBytesSync(fd, dataOffset, entry, new Uint8Array(target.buffer), path);
   return target instanceof Uint8Array ? decodeTensorBytes(entry, target) : { shape: [...entry.shape], data: target };
 }
 
@@ -76,6 +83,7 @@ export async function openSafetensorsFile(path: string): Promise<SafetensorsFile
         if (!entry) throw new SafetensorsError(`${path} has no tensor named ${String(which)}`);
         return readTensorSync(fileHandle.fd, header.dataOffset, entry, path);
       },
+      readInto: (entry, bytes) => readBytesSync(fileHandle.fd, header.dataOffset, entry, bytes, path),
       close: () => fileHandle.close(),
     };
   } catch (error) {

@@ -3,6 +3,7 @@
  * maths on activations comes from @vectorview/trace; the engine adds what only it has: the weights,
  * W_U on the backend for the logit lens, and a second forward pass on the induction probe.
  */
+import * as tf from '@tensorflow/tfjs-core';
 import {
   analysisTensor,
   attributionTargets,
@@ -71,54 +72,37 @@ export function residualComponents(tensors: ReadonlyMap<TensorName, Tensor>, p: 
 /**
  * The token-level circuits of one head: with e_i = LN1ˡ(W_E[t_i]) (γ and β included),
  * qk[i, j] = (e_i W_Q + b_Q) · (e_j W_K + b_K) / √d_head and ov[j, i] = ((e_j W_V + b_V) W_O) · W_U[:, t_i].
+ * Four small products on the backend: at 512 tokens the OV square alone is 2·10⁸ multiply-adds.
  */
 export function tokenCircuits(weights: Gpt2Weights, ids: readonly number[], layer: number, head: number): { qk: Float32Array; ov: Float32Array } {
   const { d_model: d, d_head: dh, layer_norm_eps: eps } = weights.config;
   const w = weights.layers[layer]!;
   const n = ids.length;
-  const e = ids.map((id) => layerNormVector(weights.wte.subarray(id * d, (id + 1) * d), w.ln1.w, w.ln1.b, eps));
-  // c_attn columns are q | k | v, each grouped by head.
-  const project = (x: Float32Array, block: number) => {
-    const out = new Float64Array(dh);
-    const column = block * d + head * dh;
-    for (let c = 0; c < dh; c++) out[c] = w.attnB[column + c]!;
-    for (let r = 0; r < d; r++) {
-      const xr = x[r]!;
-      const row = r * 3 * d + column;
-      for (let c = 0; c < dh; c++) out[c]! += xr * w.attnW[row + c]!;
-    }
-    return out;
+  const embedded = new Float32Array(n * d);
+  ids.forEach((id, i) => embedded.set(layerNormVector(weights.wte.subarray(id * d, (id + 1) * d), w.ln1.w, w.ln1.b, eps), i * d));
+  const unembedRows = new Float32Array(n * d);
+  ids.forEach((id, i) => unembedRows.set(unembedColumn(weights, id), i * d));
+  // c_attn columns are q | k | v, each grouped by head; head h's W_O slice is rows h·d_head … of c_proj.
+  const columns = (block: number) => {
+    const from = block * d + head * dh;
+    const out = new Float32Array(d * dh);
+    for (let r = 0; r < d; r++) out.set(w.attnW.subarray(r * 3 * d + from, r * 3 * d + from + dh), r * dh);
+    return { matrix: tf.tensor2d(out, [d, dh]), bias: tf.tensor1d(w.attnB.subarray(from, from + dh)) };
   };
-  const q = e.map((x) => project(x, 0));
-  const k = e.map((x) => project(x, 1));
-  const v = e.map((x) => project(x, 2));
-  const qk = new Float32Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let c = 0; c < dh; c++) s += q[i]![c]! * k[j]![c]!;
-      qk[i * n + j] = s / Math.sqrt(dh);
-    }
-  }
-  // Head h's W_O slice is rows h·d_head … of c_proj.
-  const written = v.map((vj) => {
-    const out = new Float64Array(d);
-    for (let c = 0; c < dh; c++) {
-      const row = (head * dh + c) * d;
-      for (let r = 0; r < d; r++) out[r]! += vj[c]! * w.projW[row + r]!;
-    }
-    return out;
+  const [qk, ov] = tf.tidy(() => {
+    const e = tf.tensor2d(embedded, [n, d]);
+    const project = (block: number) => {
+      const { matrix, bias } = columns(block);
+      return tf.add(tf.matMul(e, matrix), bias) as tf.Tensor2D;
+    };
+    const scores = tf.div(tf.matMul(project(0), project(1), false, true), Math.sqrt(dh));
+    const written = tf.matMul(project(2), tf.tensor2d(w.projW.subarray(head * dh * d, (head + 1) * dh * d), [dh, d]));
+    return [scores, tf.matMul(written, tf.tensor2d(unembedRows, [n, d]), false, true)];
   });
-  const ov = new Float32Array(n * n);
-  const columns = ids.map((id) => unembedColumn(weights, id));
-  for (let j = 0; j < n; j++) {
-    for (let i = 0; i < n; i++) {
-      let s = 0;
-      for (let r = 0; r < d; r++) s += written[j]![r]! * columns[i]![r]!;
-      ov[j * n + i] = s;
-    }
-  }
-  return { qk, ov };
+  // Read back outside tidy: tidy would walk a returned typed array element by element looking for tensors.
+  const out = { qk: qk!.dataSync() as Float32Array, ov: ov!.dataSync() as Float32Array };
+  tf.dispose([qk!, ov!]);
+  return out;
 }
 
 /**

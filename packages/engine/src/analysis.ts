@@ -26,7 +26,7 @@ import {
   type TensorName,
 } from '@vectorview/trace';
 import type { ForwardMode, Gpt2Model } from './model.js';
-import type { Gpt2Weights } from './weights.js';
+import { embeddingRows, type Gpt2Weights } from './weights.js';
 
 export interface AnalysisOptions {
   /** The head to draw in full, overriding the criterion (either part alone restricts it). */
@@ -47,12 +47,6 @@ function get(tensors: ReadonlyMap<TensorName, Tensor>, name: TensorName): Tensor
   const t = tensors.get(name);
   if (!t) throw new Error(`the pass recorded no ${name}, which the analyses need`);
   return t;
-}
-
-/** W_U[:, t] as a view: W_U = W_Eᵀ (or lm_headᵀ), so column t is row t of the [n_vocab, d_model] table. */
-export function unembedColumn(weights: Gpt2Weights, token: number): Float32Array {
-  const d = weights.config.d_model;
-  return (weights.lmHead ?? weights.wte).subarray(token * d, (token + 1) * d);
 }
 
 /** The residual stream at position p split into its components, in `componentLabels` order (final_ln_bias excluded). */
@@ -78,10 +72,10 @@ export function tokenCircuits(weights: Gpt2Weights, ids: readonly number[], laye
   const { d_model: d, d_head: dh, layer_norm_eps: eps } = weights.config;
   const w = weights.layers[layer]!;
   const n = ids.length;
-  const embedded = new Float32Array(n * d);
-  ids.forEach((id, i) => embedded.set(layerNormVector(weights.wte.subarray(id * d, (id + 1) * d), w.ln1.w, w.ln1.b, eps), i * d));
-  const unembedRows = new Float32Array(n * d);
-  ids.forEach((id, i) => unembedRows.set(unembedColumn(weights, id), i * d));
+  const embedded = embeddingRows(weights, ids);
+  for (let i = 0; i < n; i++) embedded.set(layerNormVector(embedded.subarray(i * d, (i + 1) * d), w.ln1.w, w.ln1.b, eps), i * d);
+  // W_U[:, t] is row t of W_E (or of an untied lm_head).
+  const unembedRows = embeddingRows(weights, ids, true);
   // c_attn columns are q | k | v, each grouped by head; head h's W_O slice is rows h·d_head … of c_proj.
   const columns = (block: number) => {
     const from = block * d + head * dh;
@@ -138,7 +132,8 @@ export function analysePass(model: Gpt2Model, tensors: ReadonlyMap<TensorName, T
   const targets = attributionTargets(last, decodedId);
   const components = componentLabels(config);
   const scale = get(tensors, hook.lnFinal('hook_scale')).data[p]!;
-  const columns = Array.from(targets, (t) => unembedColumn(weights, t));
+  const unembedRows = embeddingRows(weights, Array.from(targets), true);
+  const columns = Array.from(targets, (_, k) => unembedRows.subarray(k * config.d_model, (k + 1) * config.d_model));
   const directLogit = directLogitAttribution(residualComponents(tensors, p, n_layer, n_head), { scale, gamma: weights.lnF.w, beta: weights.lnF.b }, columns);
   out.set(analysisTensor.targets, { shape: [targets.length], data: targets });
   out.set(analysisTensor.directLogit, { shape: [components.length, targets.length], data: directLogit });

@@ -149,10 +149,11 @@ describe('loading HF checkpoint variants', () => {
     expect(Array.from(reference.layers[1]!.attnW.subarray(0, 8))).toEqual(Array.from(fixture.tensors.get('transformer.h.1.attn.c_attn.weight')!.data.subarray(0, 8)));
   });
 
-  it('loadModel reads the layers\' matrices onto the backend, with the same values and logits as plain arrays', async () => {
+  it('loadModel reads W_E and the layers\' matrices onto the backend, with the same values and logits as plain arrays', async () => {
     const model = await loadModel(FIXTURE_DIR);
     try {
       expect(Object.keys(model.weights.layers[0]!.onDevice ?? {}).sort()).toEqual(['attnW', 'fcProjW', 'fcW', 'projW']);
+      expect(model.weights.wteOnDevice?.shape).toEqual([50257, reference.config.d_model]);
       expectSameWeights(model.weights, reference);
       const logits = model.forward(PROMPT, { mode: 'batched', unembed: 'last' }).tensors.get('logits')!.data;
       expect(Buffer.from(logits.buffer).equals(Buffer.from(referenceLogits.buffer))).toBe(true);

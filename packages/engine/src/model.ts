@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { hook, type BlockHook, type HookName, type LnFinalHook, type ModelConfig, type Tensor, type TensorName } from '@vectorview/trace';
 import { leadingSlice } from './heap.js';
-import { weightBytes, type Gpt2Weights, type LayerWeights } from './weights.js';
+import { embeddingRows, weightBytes, type Gpt2Weights, type LayerWeights } from './weights.js';
 
 export type ForwardMode = 'vectorwise' | 'batched';
 
@@ -112,7 +112,7 @@ export class Gpt2Model {
     // Read back outside tidy: tidy would walk a returned typed array element by element looking for tensors.
     const logits = product.dataSync() as Float32Array;
     product.dispose();
-    if (!this.cacheOnDevice) wE.dispose();
+    this.releaseUnembedding(wE);
     return logits;
   }
 
@@ -120,6 +120,7 @@ export class Gpt2Model {
     for (const [l, layer] of this.layerCache) disposeLayer(layer, this.weights.layers[l]!);
     this.layerCache.clear();
     for (const layer of this.weights.layers) tf.dispose(Object.values(layer.onDevice ?? {}));
+    this.weights.wteOnDevice?.dispose();
     this.unembedCache?.dispose();
     this.lnFCache?.forEach((t) => t.dispose());
     this.unembedCache = undefined;
@@ -135,12 +136,8 @@ export class Gpt2Model {
       tensors.set(name, t instanceof tf.Tensor ? { shape: t.shape, data: t.dataSync() as Float32Array } : t);
     };
     // Embedding lookups are row copies: done on the plain arrays, so W_E never has to be uploaded for them.
-    const embed = new Float32Array(n * d);
-    const posEmbed = new Float32Array(n * d);
-    ids.forEach((id, p) => {
-      embed.set(this.weights.wte.subarray(id * d, (id + 1) * d), p * d);
-      posEmbed.set(this.weights.wpe.subarray(p * d, (p + 1) * d), p * d);
-    });
+    const embed = embeddingRows(this.weights, ids);
+    const posEmbed = this.weights.wpe.slice(0, n * d);
     if (keep(hook.embed)) tensors.set(hook.embed, { shape: [n, d], data: embed });
     if (keep(hook.posEmbed)) tensors.set(hook.posEmbed, { shape: [n, d], data: posEmbed });
     let resid = tf.tidy(() => tf.add(tf.tensor2d(embed, [n, d]), tf.tensor2d(posEmbed, [n, d])) as tf.Tensor2D);
@@ -177,7 +174,7 @@ export class Gpt2Model {
       const normalized = layerNorm(resid, lnF, this.config.layer_norm_eps, (name, t) => record(hook.lnFinal(name), t));
       record(hook.logits, timesUnembedding(unembed === 'all' ? normalized : tf.slice(normalized, [n - 1, 0], [1, d]), wE));
     });
-    if (!this.cacheOnDevice) wE.dispose();
+    this.releaseUnembedding(wE);
     resid.dispose();
     const logits = tensors.get('logits')!;
     if (logits.shape[1] !== n_vocab) throw new Error(`logits have ${logits.shape[1]} columns, expected ${n_vocab}`);
@@ -199,9 +196,15 @@ export class Gpt2Model {
   }
 
   private unembedding(): tf.Tensor2D {
-    const wE = this.unembedCache ?? tf.tensor2d(this.weights.lmHead ?? this.weights.wte, [this.config.n_vocab, this.config.d_model]);
+    const { lmHead, wteOnDevice } = this.weights;
+    const wE = this.unembedCache ?? (lmHead ? undefined : wteOnDevice) ?? tf.tensor2d(lmHead ?? this.weights.wte, [this.config.n_vocab, this.config.d_model]);
     if (this.cacheOnDevice) this.unembedCache = wE;
     return wE;
+  }
+
+  /** Frees an unembedding matrix uploaded for one use (streaming models), never the weights' own W_E. */
+  private releaseUnembedding(wE: tf.Tensor2D): void {
+    if (!this.cacheOnDevice && wE !== this.weights.wteOnDevice) wE.dispose();
   }
 }
 

@@ -53,8 +53,8 @@ const LAYER_MATRIX_KEY = new RegExp(`^h\\.\\d+\\.(${Object.values(LAYER_MATRICES
 /**
  * Reads a HuggingFace GPT-2 checkpoint tensor by tensor. Keys may carry the `transformer.` prefix
  * or not; attention-mask buffers are skipped; lm_head.weight is used only when embeddings are untied.
- * With `onBackend`, when the model will keep its weights on the backend, the layers' matrices (two thirds of GPT-2's
- * bytes) are read from the file straight into it, and checked for non-finite values there.
+ * With `onBackend`, when the model will keep its weights on the backend, W_E and the layers' matrices
+ * (nearly all of GPT-2's bytes) are read from the file straight into it, and checked for non-finite values there.
  */
 export async function loadCheckpoint(weightsFile: string, configJson: unknown, name: string, onBackend = false): Promise<Gpt2Weights> {
   const config = normalizeConfig(configJson, name);
@@ -74,7 +74,7 @@ export async function loadCheckpoint(weightsFile: string, configJson: unknown, n
       if (layer !== undefined && Number(layer) >= config.n_layer) throw new ConfigError(`${weightsFile} holds ${key}, but the config has n_layer ${config.n_layer}: the config and the weights disagree`);
       const nonFinite = (data: Float32Array | Int32Array, at: number) => new WeightsError(`${weightsFile}: tensor ${entry.name} holds ${data[at]} at element ${at}; weights must be finite`);
       // Only a tensor of the expected shape goes to the backend; any other is read plainly, for weightsFromTensors to name the mismatch.
-      if (direct && entry.dtype === 'F32' && LAYER_MATRIX_KEY.test(key) && entry.shape.join() === shapes.get(key)?.join()) {
+      if (direct && entry.dtype === 'F32' && (LAYER_MATRIX_KEY.test(key) || key === 'wte.weight') && entry.shape.join() === shapes.get(key)?.join()) {
         const device = filledTensor<tf.Rank.R2>([...entry.shape], (bytes) => file.readInto(entry, bytes));
         onDevice.push({ shape: [...entry.shape], device });
         if (!allFinite(device)) {

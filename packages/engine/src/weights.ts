@@ -4,7 +4,7 @@
  * forward pass uploads one layer at a time. A loader may instead put a layer's four matrices on the
  * backend directly (`onDevice`); their plain arrays are then read back only if something asks.
  */
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { randomLcg } from 'd3-random';
 import { normalizeConfig, type ModelConfig, type Tensor } from '@vectorview/trace';
 
@@ -37,7 +37,10 @@ export interface DeviceTensor {
 
 export interface Gpt2Weights {
   readonly config: ModelConfig;
+  /** W_E [n_vocab, d_model]. Read rows through embeddingRows: when the loader put W_E on the backend (`wteOnDevice`), this field copies all of it back. */
   readonly wte: Float32Array;
+  /** W_E, when the loader put it on the backend (the model owns it then, as it owns LayerWeights.onDevice). */
+  readonly wteOnDevice?: tf.Tensor2D;
   readonly wpe: Float32Array;
   readonly layers: readonly LayerWeights[];
   readonly lnF: { readonly w: Float32Array; readonly b: Float32Array };
@@ -112,19 +115,46 @@ export function weightsFromTensors(config: ModelConfig, get: (name: string) => T
         continue;
       }
       onDevice[key] = tensor.device;
-      let values: Float32Array | undefined;
-      Object.defineProperty(layer, key, { enumerable: true, get: () => (values ??= tensor.device.dataSync() as Float32Array) });
+      readBackOnUse(layer, key, tensor.device);
     }
     if (Object.keys(onDevice).length > 0) layer['onDevice'] = onDevice;
     return layer as unknown as LayerWeights;
   });
-  const weights = { config, wte: take('wte.weight'), wpe: take('wpe.weight'), layers, lnF: { w: take('ln_f.weight'), b: take('ln_f.bias') } };
+  const wte = find('wte.weight');
+  const weights: Record<string, unknown> = { config, wpe: take('wpe.weight'), layers, lnF: { w: take('ln_f.weight'), b: take('ln_f.bias') } };
+  if ('data' in wte) weights['wte'] = wte.data;
+  else {
+    weights['wteOnDevice'] = wte.device;
+    readBackOnUse(weights, 'wte', wte.device);
+  }
   if (lmHead && !config.tied_embeddings) {
     const expected = [config.n_vocab, config.d_model];
     if (lmHead.shape.join() !== expected.join()) throw new WeightsError(`tensor lm_head.weight has shape [${lmHead.shape.join(', ')}], expected [${expected.join(', ')}]`);
-    return { ...weights, lmHead: lmHead.data as Float32Array };
+    weights['lmHead'] = lmHead.data;
   }
-  return weights;
+  return weights as unknown as Gpt2Weights;
+}
+
+/** Defines `key` as the backend tensor's values, copied out on first use (and kept). */
+function readBackOnUse(target: object, key: string, device: tf.Tensor): void {
+  let values: Float32Array | undefined;
+  Object.defineProperty(target, key, { enumerable: true, get: () => (values ??= device.dataSync() as Float32Array) });
+}
+
+/** Rows of W_E (or of the untied lm_head, `unembedding`) for the given tokens, [ids.length, d_model], without copying the whole table off the backend. */
+export function embeddingRows(weights: Gpt2Weights, ids: readonly number[], unembedding = false): Float32Array {
+  const d = weights.config.d_model;
+  const out = new Float32Array(ids.length * d);
+  const onDevice = unembedding && weights.lmHead ? undefined : weights.wteOnDevice;
+  if (onDevice) {
+    const rows = tf.tidy(() => tf.gather(onDevice, tf.tensor1d([...ids], 'int32')));
+    out.set(rows.dataSync() as Float32Array);
+    rows.dispose();
+    return out;
+  }
+  const table = unembedding ? (weights.lmHead ?? weights.wte) : weights.wte;
+  ids.forEach((id, i) => out.set(table.subarray(id * d, (id + 1) * d), i * d));
+  return out;
 }
 
 /** Bytes of float32 weights a config's checkpoint holds (the tensors expectedShapes names). */

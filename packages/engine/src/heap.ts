@@ -46,12 +46,3 @@ export function leadingSlice<R extends tf.Rank>(tensor: tf.Tensor<R>, from: numb
   const rowBytes = (tensor.size / first!) * 4;
   return filledTensor<R>([count, ...rest], (bytes) => bytes.set(heapBytes(backend, tensor).subarray(from * rowBytes, (from + count) * rowBytes)));
 }
-
-/** Whether every value is finite, checked on the backend with one product and one sum, copying nothing out. */
-export function allFinite(tensor: tf.Tensor): boolean {
-  // x·0 is 0 for every finite x and NaN for ±∞ and NaN, so the sum is 0 exactly when all are finite.
-  const sum = tf.tidy(() => tf.sum(tf.mul(tensor, 0)));
-  const [value] = sum.dataSync();
-  sum.dispose();
-  return value === 0;
-}

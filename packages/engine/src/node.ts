@@ -10,7 +10,7 @@ import { ConfigError, firstNonFinite, FOCUS_CRITERIA, normalizeConfig, type Mode
 import { openSafetensorsFile, readTraceFile } from '@vectorview/trace/node';
 import { initBackend, type BackendName } from './backend.js';
 import { isHubModelId, resolveHubModel } from './hub.js';
-import { allFinite, filledTensor } from './heap.js';
+import { filledTensor } from './heap.js';
 import { cachesOnDevice, Gpt2Model } from './model.js';
 import { decodeFromFlags, modeFromFlags, tokensFromFlags, UsageError, wholeNumberFlag, type ForwardFlagValues } from './command.js';
 import { traceForward, type TraceOptions } from './run.js';
@@ -54,7 +54,7 @@ const LAYER_MATRIX_KEY = new RegExp(`^h\\.\\d+\\.(${Object.values(LAYER_MATRICES
  * Reads a HuggingFace GPT-2 checkpoint tensor by tensor. Keys may carry the `transformer.` prefix
  * or not; attention-mask buffers are skipped; lm_head.weight is used only when embeddings are untied.
  * With `onBackend`, when the model will keep its weights on the backend, W_E and the layers' matrices
- * (nearly all of GPT-2's bytes) are read from the file straight into it, and checked for non-finite values there.
+ * (nearly all of GPT-2's bytes) are read from the file straight into it, and checked for non-finite values where they land.
  */
 export async function loadCheckpoint(weightsFile: string, configJson: unknown, name: string, onBackend = false): Promise<Gpt2Weights> {
   const config = normalizeConfig(configJson, name);
@@ -72,21 +72,26 @@ export async function loadCheckpoint(weightsFile: string, configJson: unknown, n
       if (/\.attn\.(bias|masked_bias)$/.test(key) || key === 'lm_head.weight') continue;
       const layer = /^h\.(\d+)\./.exec(key)?.[1];
       if (layer !== undefined && Number(layer) >= config.n_layer) throw new ConfigError(`${weightsFile} holds ${key}, but the config has n_layer ${config.n_layer}: the config and the weights disagree`);
-      const nonFinite = (data: Float32Array | Int32Array, at: number) => new WeightsError(`${weightsFile}: tensor ${entry.name} holds ${data[at]} at element ${at}; weights must be finite`);
+      const nonFinite = (value: number, at: number) => new WeightsError(`${weightsFile}: tensor ${entry.name} holds ${value} at element ${at}; weights must be finite`);
       // Only a tensor of the expected shape goes to the backend; any other is read plainly, for weightsFromTensors to name the mismatch.
       if (direct && entry.dtype === 'F32' && (LAYER_MATRIX_KEY.test(key) || key === 'wte.weight') && entry.shape.join() === shapes.get(key)?.join()) {
-        const device = filledTensor<tf.Rank.R2>([...entry.shape], (bytes) => file.readInto(entry, bytes));
+        let bad = -1;
+        let badValue = NaN;
+        const device = filledTensor<tf.Rank.R2>([...entry.shape], (bytes) => {
+          file.readInto(entry, bytes);
+          // Checked where the bytes landed: the view is valid until the next allocation.
+          const values = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+          bad = firstNonFinite(values);
+          if (bad >= 0) badValue = values[bad]!;
+        });
         onDevice.push({ shape: [...entry.shape], device });
-        if (!allFinite(device)) {
-          const data = device.dataSync() as Float32Array;
-          throw nonFinite(data, firstNonFinite(data));
-        }
+        if (bad >= 0) throw nonFinite(badValue, bad);
         loaded.set(key, onDevice.at(-1)!);
         continue;
       }
       const tensor = await file.read(entry);
       const bad = firstNonFinite(tensor.data);
-      if (bad >= 0) throw nonFinite(tensor.data, bad);
+      if (bad >= 0) throw nonFinite(tensor.data[bad]!, bad);
       loaded.set(key, tensor);
     }
     return weightsFromTensors(config, get, lmHead && !config.tied_embeddings ? await file.read(lmHead) : undefined);

@@ -295,45 +295,39 @@ function geluNew(x: tf.Tensor): tf.Tensor {
 const QUERY_BLOCK = 32;
 
 function attentionVectorwise(x: tf.Tensor2D, layer: LayerOnDevice, config: ModelConfig, rec: BlockRecorder): tf.Tensor2D {
-  const { n_head: H, d_head: dh } = config;
+  const H = config.n_head;
   const n = x.shape[0];
   const heads = layer.heads!;
   // Each head reads every position's vector with its own matrices (one op per head and matrix).
-  const project = (pick: (h: HeadWeights) => [tf.Tensor2D, tf.Tensor1D]) => tf.stack(heads.map((h) => tf.fused.matMul({ a: x, b: pick(h)[0], bias: pick(h)[1] }))) as tf.Tensor3D;
-  const Q = project((h) => [h.wq, h.bq]);
-  const K = project((h) => [h.wk, h.bk]);
-  const V = project((h) => [h.wv, h.bv]);
-  // Position-major copies [n, H, d_head] (the recorded layout): any run of positions is one
-  // contiguous range of them, which the block ops upload instead of slicing the backend tensors
-  // (wasm's slice copies its whole input, then a row at a time).
-  const [qs, ks, vs] = [Q, K, V].map((t) => ({ shape: [n, H, dh], data: tf.transpose(t, [1, 0, 2]).dataSync() as Float32Array }));
-  rec('attn.hook_q', qs!);
-  rec('attn.hook_k', ks!);
-  rec('attn.hook_v', vs!);
+  const project = (pick: (h: HeadWeights) => [tf.Tensor2D, tf.Tensor1D]) => heads.map((h) => tf.fused.matMul({ a: x, b: pick(h)[0], bias: pick(h)[1] }) as tf.Tensor2D);
+  const [qHeads, kHeads, vHeads] = [project((h) => [h.wq, h.bq]), project((h) => [h.wk, h.bk]), project((h) => [h.wv, h.bv])];
+  // Recorded position-major, [n, H, d_head], as TransformerLens does.
+  for (const [name, perHead] of [['attn.hook_q', qHeads], ['attn.hook_k', kHeads], ['attn.hook_v', vHeads]] as const) rec(name, tf.stack(perHead, 1));
   const block = Math.min(QUERY_BLOCK, 2 ** Math.ceil(Math.log2(n)));
-  const scores = causalScores(Q, K, qs!.data, ks!.data, block);
+  const scores = causalScores(qHeads, kHeads, block);
   rec('attn.hook_attn_scores', { shape: [H, n, n], data: scores });
   // Softmax and the weighted sum of values, one block of query rows at a time. A row's cells past
-  // its own position hold −∞ (never scored), so their weight is exactly 0 and adds nothing.
+  // its own position hold −∞ (never scored), so their weight is exactly 0 and adds nothing. Each
+  // head's sum is its own 2-D product: wasm runs only those on XNNPACK (batched 3-D products take
+  // a scalar loop, 4× slower here).
   const pattern = new Float32Array(H * n * n);
-  const zBlocks: tf.Tensor3D[] = [];
+  const zParts: tf.Tensor2D[][] = heads.map(() => []);
   for (let start = 0; start < n; start += block) {
     const rows = Math.min(block, n - start);
     const end = start + rows;
-    zBlocks.push(
-      tf.tidy(() => {
-        const blockPattern = tf.softmax(tf.tensor3d(rowBlock(scores, H, n, start, rows), [H, rows, end]));
-        putRowBlock(blockPattern.dataSync() as Float32Array, pattern, H, n, start, rows);
-        return tf.matMul(blockPattern, positions(vs!.data, 0, end, H, dh)) as tf.Tensor3D;
-      }),
-    );
+    const parts = tf.tidy(() => {
+      const blockPattern = tf.softmax(tf.tensor3d(rowBlock(scores, H, n, start, rows), [H, rows, end])) as tf.Tensor3D;
+      putRowBlock(blockPattern.dataSync() as Float32Array, pattern, H, n, start, rows);
+      return vHeads.map((v, h) => tf.matMul(tf.reshape(leadingSlice(blockPattern, h, 1), [rows, end]) as tf.Tensor2D, leadingSlice(v, 0, end)) as tf.Tensor2D);
+    });
+    parts.forEach((part, h) => zParts[h]!.push(part));
   }
   rec('attn.hook_pattern', { shape: [H, n, n], data: pattern });
-  const Z = tf.concat(zBlocks, 1) as tf.Tensor3D;
-  tf.dispose(zBlocks);
-  rec('attn.hook_z', tf.transpose(Z, [1, 0, 2]));
+  const zHeads = zParts.map((part) => tf.concat(part, 0) as tf.Tensor2D);
+  tf.dispose(zParts.flat());
+  rec('attn.hook_z', tf.stack(zHeads, 1));
   // Each head's result goes back to the stream through its own slice of W_O; no concatenation.
-  const results = headOutputs(Z, layer);
+  const results = headOutputs(zHeads, layer);
   rec('attn.hook_result', tf.stack(results, 1));
   return tf.add(tf.addN(results), layer.projB) as tf.Tensor2D;
 }
@@ -341,22 +335,25 @@ function attentionVectorwise(x: tf.Tensor2D, layer: LayerOnDevice, config: Model
 /**
  * q·k/√d_head for every pair a query may see (key j ≤ query i), as the [H, n, n] square
  * TransformerLens records, with −∞ in the masked half, which is never computed. The pairs are
- * covered block-triangularly, each by exactly one op, so the op count grows with log n, not n:
- * - each position with itself (one op for all);
+ * covered block-triangularly, each by exactly one op:
+ * - each position with itself (one op for all heads);
  * - inside each block of `block` positions, halving: the later half's queries against the
- *   earlier half's keys, for halves of block/2, block/4, … 1 (one op per size, all blocks at once);
- * - each block's queries against every key of the earlier blocks (one op per block).
+ *   earlier half's keys, for halves of block/2, block/4, … 1 (one op per size, all blocks and heads at once);
+ * - each block's queries against every key of the earlier blocks: per head, keys 0…start−1 times
+ *   the block's queries transposed, a 2-D product that wasm runs on XNNPACK (the bulk of the work).
  */
-function causalScores(Q: tf.Tensor3D, K: tf.Tensor3D, qByPosition: Float32Array, kByPosition: Float32Array, block: number): Float32Array {
-  const [H, n, dh] = Q.shape;
+function causalScores(qHeads: tf.Tensor2D[], kHeads: tf.Tensor2D[], block: number): Float32Array {
+  const H = qHeads.length;
+  const [n, dh] = qHeads[0]!.shape;
   const square = new Float32Array(H * n * n).fill(-Infinity);
   const scaled = (dots: tf.Tensor) => tf.div(dots, Math.sqrt(dh)).dataSync() as Float32Array;
   tf.tidy(() => {
-    const self = scaled(tf.sum(tf.mul(Q, K), -1));
+    const [Q, K] = [qHeads, kHeads].map((perHead) => tf.stack(perHead) as tf.Tensor3D);
+    const self = scaled(tf.sum(tf.mul(Q!, K!), -1));
     for (let h = 0; h < H; h++) for (let i = 0; i < n; i++) square[(h * n + i) * n + i] = self[h * n + i]!;
     // Padded to whole blocks; the padding's rows are queries that do not exist and are not copied.
     const padded = Math.ceil(n / block) * block;
-    const [Qp, Kp] = [Q, K].map((t) => (padded === n ? t : tf.pad(t, [[0, 0], [0, padded - n], [0, 0]])));
+    const [Qp, Kp] = [Q!, K!].map((t) => (padded === n ? t : tf.pad(t, [[0, 0], [0, padded - n], [0, 0]])));
     for (let s = block / 2; s >= 1; s /= 2) {
       const m = padded / (2 * s);
       const half = (t: tf.Tensor, later: boolean) => tf.slice(tf.reshape(t, [H * m, 2 * s, dh]), [0, later ? s : 0, 0], [H * m, s, dh]);
@@ -375,17 +372,19 @@ function causalScores(Q: tf.Tensor3D, K: tf.Tensor3D, qByPosition: Float32Array,
   });
   for (let start = block; start < n; start += block) {
     const rows = Math.min(block, n - start);
-    tf.tidy(() => {
-      const values = scaled(tf.matMul(positions(qByPosition, start, rows, H, dh), positions(kByPosition, 0, start, H, dh), false, true));
-      for (let h = 0; h < H; h++) for (let r = 0; r < rows; r++) square.set(values.subarray((h * rows + r) * start, (h * rows + r + 1) * start), (h * n + start + r) * n);
-    });
+    // [H, start, rows]: key j's row holds its scores against the block's queries.
+    const products = tf.tidy(() => tf.div(tf.stack(kHeads.map((k, h) => tf.matMul(leadingSlice(k, 0, start), tf.transpose(leadingSlice(qHeads[h]!, start, rows))))), Math.sqrt(dh)));
+    // Read back outside tidy: tidy would walk a returned typed array element by element looking for tensors.
+    const values = products.dataSync() as Float32Array;
+    products.dispose();
+    for (let h = 0; h < H; h++) {
+      for (let r = 0; r < rows; r++) {
+        const row = (h * n + start + r) * n;
+        for (let j = 0, from = h * start * rows + r; j < start; j++, from += rows) square[row + j] = values[from]!;
+      }
+    }
   }
   return square;
-}
-
-/** Positions from…from+count−1 of position-major [n, H, d_head] values, uploaded as a head-major [H, count, d_head] tensor. */
-function positions(byPosition: Float32Array, from: number, count: number, H: number, dh: number): tf.Tensor3D {
-  return tf.transpose(tf.tensor3d(byPosition.subarray(from * H * dh, (from + count) * H * dh), [count, H, dh]), [1, 0, 2]);
 }
 
 /** Rows start…start+rows−1 of an [H, n, n] square, keys 0…start+rows−1, as an [H, rows, start+rows] block. */
@@ -407,9 +406,8 @@ function putRowBlock(values: Float32Array, square: Float32Array, H: number, n: n
 }
 
 /** Each head's result vectors [n, d_head] times its own W_O slice [d_head, d_model]. */
-function headOutputs(Z: tf.Tensor3D, layer: LayerOnDevice): tf.Tensor2D[] {
-  const [, n, dh] = Z.shape;
-  return layer.wo.map((wo, h) => tf.matMul(tf.reshape(leadingSlice(Z, h, 1), [n, dh]) as tf.Tensor2D, wo));
+function headOutputs(zHeads: tf.Tensor2D[], layer: LayerOnDevice): tf.Tensor2D[] {
+  return layer.wo.map((wo, h) => tf.matMul(zHeads[h]!, wo));
 }
 
 function attentionBatched(x: tf.Tensor2D, layer: LayerOnDevice, config: ModelConfig, rec: BlockRecorder): tf.Tensor2D {
@@ -431,6 +429,6 @@ function attentionBatched(x: tf.Tensor2D, layer: LayerOnDevice, config: ModelCon
   const z = tf.transpose(Z, [1, 0, 2]);
   rec('attn.hook_z', z);
   // The per-head outputs are not part of this path's arithmetic; they are computed for the record only.
-  rec('attn.hook_result', tf.stack(headOutputs(Z as tf.Tensor3D, layer), 1));
+  rec('attn.hook_result', tf.stack(headOutputs(Array.from({ length: H }, (_, h) => tf.reshape(leadingSlice(Z, h, 1), [n, dh]) as tf.Tensor2D), layer), 1));
   return tf.fused.matMul({ a: tf.reshape(z, [n, d]) as tf.Tensor2D, b: projW, bias: layer.projB }) as tf.Tensor2D;
 }

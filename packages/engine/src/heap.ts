@@ -46,3 +46,15 @@ export function leadingSlice<R extends tf.Rank>(tensor: tf.Tensor<R>, from: numb
   const rowBytes = (tensor.size / first!) * 4;
   return filledTensor<R>([count, ...rest], (bytes) => bytes.set(heapBytes(backend, tensor).subarray(from * rowBytes, (from + count) * rowBytes)));
 }
+
+/**
+ * A tensor's values without a copy where possible: on wasm a view of the heap, valid only until the
+ * next allocation, so read it at once; elsewhere its data. For values copied onward (into the
+ * recorded score and pattern squares), this skips dataSync's fresh array.
+ */
+export function valuesView(tensor: tf.Tensor): Float32Array {
+  const backend = wasmBackend();
+  if (!backend) return tensor.dataSync() as Float32Array;
+  const bytes = heapBytes(backend, tensor);
+  return new Float32Array(bytes.buffer, bytes.byteOffset, tensor.size);
+}

@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { hook, type BlockHook, type HookName, type LnFinalHook, type ModelConfig, type Tensor, type TensorName } from '@vectorview/trace';
-import { leadingSlice } from './heap.js';
+import { leadingSlice, valuesView } from './heap.js';
 import { embeddingRows, weightBytes, type Gpt2Weights, type LayerWeights } from './weights.js';
 
 export type ForwardMode = 'vectorwise' | 'batched';
@@ -317,7 +317,7 @@ function attentionVectorwise(x: tf.Tensor2D, layer: LayerOnDevice, config: Model
     const end = start + rows;
     const parts = tf.tidy(() => {
       const blockPattern = tf.softmax(tf.tensor3d(rowBlock(scores, H, n, start, rows), [H, rows, end])) as tf.Tensor3D;
-      putRowBlock(blockPattern.dataSync() as Float32Array, pattern, H, n, start, rows);
+      putRowBlock(valuesView(blockPattern), pattern, H, n, start, rows);
       return vHeads.map((v, h) => tf.matMul(tf.reshape(leadingSlice(blockPattern, h, 1), [rows, end]) as tf.Tensor2D, leadingSlice(v, 0, end)) as tf.Tensor2D);
     });
     parts.forEach((part, h) => zParts[h]!.push(part));
@@ -346,7 +346,8 @@ function causalScores(qHeads: tf.Tensor2D[], kHeads: tf.Tensor2D[], block: numbe
   const H = qHeads.length;
   const [n, dh] = qHeads[0]!.shape;
   const square = new Float32Array(H * n * n).fill(-Infinity);
-  const scaled = (dots: tf.Tensor) => tf.div(dots, Math.sqrt(dh)).dataSync() as Float32Array;
+  // A view of the heap: each use copies it into the square before the next op allocates.
+  const scaled = (dots: tf.Tensor) => valuesView(tf.div(dots, Math.sqrt(dh)));
   tf.tidy(() => {
     const [Q, K] = [qHeads, kHeads].map((perHead) => tf.stack(perHead) as tf.Tensor3D);
     const self = scaled(tf.sum(tf.mul(Q!, K!), -1));
@@ -372,17 +373,11 @@ function causalScores(qHeads: tf.Tensor2D[], kHeads: tf.Tensor2D[], block: numbe
   });
   for (let start = block; start < n; start += block) {
     const rows = Math.min(block, n - start);
-    // [H, start, rows]: key j's row holds its scores against the block's queries.
-    const products = tf.tidy(() => tf.div(tf.stack(kHeads.map((k, h) => tf.matMul(leadingSlice(k, 0, start), tf.transpose(leadingSlice(qHeads[h]!, start, rows))))), Math.sqrt(dh)));
-    // Read back outside tidy: tidy would walk a returned typed array element by element looking for tensors.
-    const values = products.dataSync() as Float32Array;
+    // Per head, keys × queries, transposed back to [H, rows, start] so each query's scores are one contiguous run.
+    const products = tf.tidy(() => tf.div(tf.transpose(tf.stack(kHeads.map((k, h) => tf.matMul(leadingSlice(k, 0, start), tf.transpose(leadingSlice(qHeads[h]!, start, rows))))), [0, 2, 1]), Math.sqrt(dh)));
+    const values = valuesView(products);
+    for (let h = 0; h < H; h++) for (let r = 0; r < rows; r++) square.set(values.subarray((h * rows + r) * start, (h * rows + r + 1) * start), (h * n + start + r) * n);
     products.dispose();
-    for (let h = 0; h < H; h++) {
-      for (let r = 0; r < rows; r++) {
-        const row = (h * n + start + r) * n;
-        for (let j = 0, from = h * start * rows + r; j < start; j++, from += rows) square[row + j] = values[from]!;
-      }
-    }
   }
   return square;
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeSafetensors, encodeSafetensors, type Tensor } from '@vectorview/trace';
+import { deviceCopy } from './device-weights.js';
 import { Gpt2Model } from './model.js';
 import { initNodeBackend, loadModel, loadWeights } from './node.js';
 import type { Gpt2Weights } from './weights.js';
@@ -27,7 +28,6 @@ function flatten(w: Gpt2Weights): [string, Float32Array][] {
   ];
   w.layers.forEach((l, i) => {
     for (const [k, v] of Object.entries(l)) {
-      if (k === 'onDevice') continue;
       if (v instanceof Float32Array) out.push([`${i}.${k}`, v]);
       else for (const [k2, v2] of Object.entries(v as Record<string, Float32Array>)) out.push([`${i}.${k}.${k2}`, v2]);
     }
@@ -151,9 +151,10 @@ describe('loading HF checkpoint variants', () => {
 
   it('loadModel reads W_E and the layers\' matrices onto the backend, with the same values and logits as plain arrays', async () => {
     const model = await loadModel(FIXTURE_DIR);
+    const D = reference.config.d_model;
     try {
-      expect(Object.keys(model.weights.layers[0]!.onDevice ?? {}).sort()).toEqual(['attnW', 'fcProjW', 'fcW', 'projW']);
-      expect(model.weights.wteOnDevice?.shape).toEqual([50257, reference.config.d_model]);
+      expect(['attnW', 'projW', 'fcW', 'fcProjW'].map((key) => deviceCopy(model.weights.layers[0]!, key)?.shape)).toEqual([[D, 3 * D], [D, D], [D, 4 * D], [4 * D, D]]);
+      expect(deviceCopy(model.weights, 'wte')?.shape).toEqual([50257, D]);
       expectSameWeights(model.weights, reference);
       const logits = model.forward(PROMPT, { mode: 'batched', unembed: 'last' }).tensors.get('logits')!.data;
       expect(Buffer.from(logits.buffer).equals(Buffer.from(referenceLogits.buffer))).toBe(true);

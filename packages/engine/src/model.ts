@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { hook, type BlockHook, type HookName, type LnFinalHook, type ModelConfig, type Tensor, type TensorName } from '@vectorview/trace';
+import { deviceCopies, deviceCopy } from './device-weights.js';
 import { leadingSlice, valuesView } from './heap.js';
 import { embeddingRows, weightBytes, type Gpt2Weights, type LayerWeights } from './weights.js';
 
@@ -85,7 +86,7 @@ export class Gpt2Model {
   /**
    * `keepOnDevice`: keep uploaded layers on the backend between passes ('auto': when the weights
    * take at most ~1.2 GB), or stream them one layer at a time. The model owns matrices a loader put
-   * on the backend (`LayerWeights.onDevice`) and frees them in dispose().
+   * on the backend (device-weights.ts) and frees them in dispose().
    */
   constructor(weights: Gpt2Weights, options: { keepOnDevice?: 'auto' | boolean } = {}) {
     this.weights = weights;
@@ -119,8 +120,8 @@ export class Gpt2Model {
   dispose(): void {
     for (const [l, layer] of this.layerCache) disposeLayer(layer, this.weights.layers[l]!);
     this.layerCache.clear();
-    for (const layer of this.weights.layers) tf.dispose(Object.values(layer.onDevice ?? {}));
-    this.weights.wteOnDevice?.dispose();
+    for (const layer of this.weights.layers) tf.dispose(deviceCopies(layer));
+    tf.dispose(deviceCopies(this.weights));
     this.unembedCache?.dispose();
     this.lnFCache?.forEach((t) => t.dispose());
     this.unembedCache = undefined;
@@ -185,7 +186,7 @@ export class Gpt2Model {
     const w = this.weights.layers[l]!;
     const layer = this.layerCache.get(l) ?? uploadLayer(w, this.config);
     if (mode === 'vectorwise') layer.heads ??= uploadHeads(w, this.config);
-    else layer.fused ??= { attnW: w.onDevice?.attnW ?? tf.tensor2d(w.attnW, [this.config.d_model, 3 * this.config.d_model]), attnB: tf.tensor1d(w.attnB), projW: w.onDevice?.projW ?? tf.tensor2d(w.projW, [this.config.d_model, this.config.d_model]) };
+    else layer.fused ??= { attnW: deviceCopy(w, 'attnW') ?? tf.tensor2d(w.attnW, [this.config.d_model, 3 * this.config.d_model]), attnB: tf.tensor1d(w.attnB), projW: deviceCopy(w, 'projW') ?? tf.tensor2d(w.projW, [this.config.d_model, this.config.d_model]) };
     if (this.cacheOnDevice) this.layerCache.set(l, layer);
     return layer;
   }
@@ -196,15 +197,15 @@ export class Gpt2Model {
   }
 
   private unembedding(): tf.Tensor2D {
-    const { lmHead, wteOnDevice } = this.weights;
-    const wE = this.unembedCache ?? (lmHead ? undefined : wteOnDevice) ?? tf.tensor2d(lmHead ?? this.weights.wte, [this.config.n_vocab, this.config.d_model]);
+    const { lmHead } = this.weights;
+    const wE = this.unembedCache ?? (lmHead ? undefined : deviceCopy(this.weights, 'wte')) ?? tf.tensor2d(lmHead ?? this.weights.wte, [this.config.n_vocab, this.config.d_model]);
     if (this.cacheOnDevice) this.unembedCache = wE;
     return wE;
   }
 
   /** Frees an unembedding matrix uploaded for one use (streaming models), never the weights' own W_E. */
   private releaseUnembedding(wE: tf.Tensor2D): void {
-    if (!this.cacheOnDevice && wE !== this.weights.wteOnDevice) wE.dispose();
+    if (!this.cacheOnDevice && wE !== deviceCopy(this.weights, 'wte')) wE.dispose();
   }
 }
 
@@ -220,17 +221,18 @@ function timesUnembedding(rows: tf.Tensor2D, wE: tf.Tensor2D): tf.Tensor2D {
 function uploadLayer(w: LayerWeights, config: ModelConfig): LayerOnDevice {
   const { d_model: d, d_mlp, n_head, d_head } = config;
   // Rows of c_proj are the heads' d_head-row slices of W_O in order, so each is one contiguous range.
-  const projW = w.onDevice?.projW ?? tf.tensor2d(w.projW, [d, d]);
+  const loaded = (key: string) => deviceCopy(w, key);
+  const projW = loaded('projW') ?? tf.tensor2d(w.projW, [d, d]);
   const wo = Array.from({ length: n_head }, (_, h) => leadingSlice(projW, h * d_head, d_head));
-  if (!w.onDevice?.projW) projW.dispose();
+  if (!loaded('projW')) projW.dispose();
   return {
     ln1: [tf.tensor1d(w.ln1.w), tf.tensor1d(w.ln1.b)],
     ln2: [tf.tensor1d(w.ln2.w), tf.tensor1d(w.ln2.b)],
     wo,
     projB: tf.tensor1d(w.projB),
-    fcW: w.onDevice?.fcW ?? tf.tensor2d(w.fcW, [d, d_mlp]),
+    fcW: loaded('fcW') ?? tf.tensor2d(w.fcW, [d, d_mlp]),
     fcB: tf.tensor1d(w.fcB),
-    fcProjW: w.onDevice?.fcProjW ?? tf.tensor2d(w.fcProjW, [d_mlp, d]),
+    fcProjW: loaded('fcProjW') ?? tf.tensor2d(w.fcProjW, [d_mlp, d]),
     fcProjB: tf.tensor1d(w.fcProjB),
   };
 }
@@ -243,9 +245,10 @@ function uploadLayer(w: LayerWeights, config: ModelConfig): LayerOnDevice {
  */
 function uploadHeads(w: LayerWeights, config: ModelConfig): HeadWeights[] {
   const { d_model: d, n_head, d_head } = config;
-  const attnW = w.onDevice?.attnW ?? tf.tensor2d(w.attnW, [d, 3 * d]);
+  const loaded = deviceCopy(w, 'attnW');
+  const attnW = loaded ?? tf.tensor2d(w.attnW, [d, 3 * d]);
   const blocks = tf.tidy(() => tf.transpose(tf.reshape(attnW, [d, 3 * n_head, d_head]), [1, 0, 2]) as tf.Tensor3D);
-  if (!w.onDevice?.attnW) attnW.dispose();
+  if (!loaded) attnW.dispose();
   const columnBlock = (block: number) => tf.tidy(() => tf.reshape(leadingSlice(blocks, block, 1), [d, d_head]) as tf.Tensor2D);
   const bias = (block: number) => tf.tensor1d(w.attnB.subarray(block * d_head, (block + 1) * d_head));
   const heads = Array.from({ length: n_head }, (_, h) => ({
@@ -265,7 +268,7 @@ function disposeLayer(layer: LayerOnDevice, w: LayerWeights): void {
   const all: tf.Tensor[] = [...layer.ln1, ...layer.ln2, ...layer.wo, layer.projB, layer.fcW, layer.fcB, layer.fcProjW, layer.fcProjB];
   for (const h of layer.heads ?? []) all.push(...Object.values(h));
   if (layer.fused) all.push(...Object.values(layer.fused));
-  const kept = new Set<tf.Tensor>(Object.values(w.onDevice ?? {}));
+  const kept = new Set<tf.Tensor>(deviceCopies(w));
   tf.dispose(all.filter((t) => !kept.has(t)));
 }
 

@@ -10,12 +10,13 @@ import { ConfigError, firstNonFinite, FOCUS_CRITERIA, normalizeConfig, type Mode
 import { openSafetensorsFile, readTraceFile } from '@vectorview/trace/node';
 import { initBackend, type BackendName } from './backend.js';
 import { isHubModelId, resolveHubModel } from './hub.js';
+import { deviceBackedTensor } from './device-weights.js';
 import { filledTensor } from './heap.js';
 import { cachesOnDevice, Gpt2Model } from './model.js';
 import { decodeFromFlags, modeFromFlags, tokensFromFlags, UsageError, wholeNumberFlag, type ForwardFlagValues } from './command.js';
 import { traceForward, type TraceOptions } from './run.js';
 import { tokenizerForVocabulary } from './tokenizer.js';
-import { expectedShapes, gpt2Config, LAYER_MATRICES, randomWeights, RANDOM_MODEL_NAMES, WeightsError, weightsFromTensors, type DeviceTensor, type Gpt2Weights, type RandomModelName } from './weights.js';
+import { expectedShapes, gpt2Config, LAYER_MATRICES, randomWeights, RANDOM_MODEL_NAMES, WeightsError, weightsFromTensors, type Gpt2Weights, type RandomModelName } from './weights.js';
 
 const require = createRequire(import.meta.url);
 
@@ -60,10 +61,10 @@ export async function loadCheckpoint(weightsFile: string, configJson: unknown, n
   const config = normalizeConfig(configJson, name);
   const file = await openSafetensorsFile(weightsFile);
   const shapes = expectedShapes(config);
-  const onDevice: DeviceTensor[] = [];
+  const uploaded: tf.Tensor[] = [];
   try {
     const byName = new Map(file.header.tensors.map((t) => [t.name.replace(/^transformer\./, ''), t]));
-    const loaded = new Map<string, Tensor | DeviceTensor>();
+    const loaded = new Map<string, Tensor>();
     const get = (key: string) => loaded.get(key);
     const direct = onBackend && cachesOnDevice(config);
     const lmHead = byName.get('lm_head.weight');
@@ -84,9 +85,9 @@ export async function loadCheckpoint(weightsFile: string, configJson: unknown, n
           bad = firstNonFinite(values);
           if (bad >= 0) badValue = values[bad]!;
         });
-        onDevice.push({ shape: [...entry.shape], device });
+        uploaded.push(device);
         if (bad >= 0) throw nonFinite(badValue, bad);
-        loaded.set(key, onDevice.at(-1)!);
+        loaded.set(key, deviceBackedTensor(device));
         continue;
       }
       const tensor = await file.read(entry);
@@ -96,7 +97,7 @@ export async function loadCheckpoint(weightsFile: string, configJson: unknown, n
     }
     return weightsFromTensors(config, get, lmHead && !config.tied_embeddings ? await file.read(lmHead) : undefined);
   } catch (error) {
-    tf.dispose(onDevice.map((t) => t.device));
+    tf.dispose(uploaded);
     throw error;
   } finally {
     await file.close();

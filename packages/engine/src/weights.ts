@@ -1,11 +1,12 @@
 /**
  * GPT-2 weights as plain float32 arrays in HuggingFace's layout (Conv1D matrices stored [in, out]).
  * They live outside the tfjs backend, so a model larger than the wasm heap can still run: the
- * forward pass uploads one layer at a time. A loader may instead put a layer's four matrices on the
- * backend directly (`onDevice`); their plain arrays are then read back only if something asks.
+ * forward pass uploads one layer at a time. A loader may instead put W_E and the layers' matrices on
+ * the backend directly (device-weights.ts); their plain arrays are then read back only if something asks.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { randomLcg } from 'd3-random';
+import { attachValues, deviceCopy, isDeviceBacked } from './device-weights.js';
 import { normalizeConfig, type ModelConfig, type Tensor } from '@vectorview/trace';
 
 export interface LayerWeights {
@@ -21,26 +22,15 @@ export interface LayerWeights {
   readonly fcB: Float32Array;
   readonly fcProjW: Float32Array;
   readonly fcProjB: Float32Array;
-  /** The four matrices, when the loader put them on the backend; the model uses these instead of uploading. */
-  readonly onDevice?: Partial<Record<LayerMatrix, tf.Tensor2D>>;
 }
 
 /** A layer's matrices and their HF names: the tensors large enough to be worth loading onto the backend directly. */
 export const LAYER_MATRICES = { attnW: 'attn.c_attn.weight', projW: 'attn.c_proj.weight', fcW: 'mlp.c_fc.weight', fcProjW: 'mlp.c_proj.weight' } as const;
-export type LayerMatrix = keyof typeof LAYER_MATRICES;
-
-/** A tensor a loader placed on the backend, standing in for a plain one. */
-export interface DeviceTensor {
-  readonly shape: number[];
-  readonly device: tf.Tensor2D;
-}
 
 export interface Gpt2Weights {
   readonly config: ModelConfig;
-  /** W_E [n_vocab, d_model]. Read rows through embeddingRows: when the loader put W_E on the backend (`wteOnDevice`), this field copies all of it back. */
+  /** W_E [n_vocab, d_model]. Read rows through embeddingRows: when the loader put W_E on the backend, this field copies all of it back. */
   readonly wte: Float32Array;
-  /** W_E, when the loader put it on the backend (the model owns it then, as it owns LayerWeights.onDevice). */
-  readonly wteOnDevice?: tf.Tensor2D;
   readonly wpe: Float32Array;
   readonly layers: readonly LayerWeights[];
   readonly lnF: { readonly w: Float32Array; readonly b: Float32Array };
@@ -74,29 +64,26 @@ export function expectedShapes(config: ModelConfig): Map<string, number[]> {
 }
 
 /**
- * Assembles weights from HF-named tensors (prefix already stripped), checking every shape. Layer
- * matrices may be DeviceTensors: their plain-array fields read the backend copy on first use.
+ * Assembles weights from HF-named tensors (prefix already stripped), checking every shape. W_E and
+ * the layer matrices may be device-backed (a loader's): their fields then read the backend copy on first use.
  */
-export function weightsFromTensors(config: ModelConfig, get: (name: string) => Tensor | DeviceTensor | undefined, lmHead?: Tensor): Gpt2Weights {
+export function weightsFromTensors(config: ModelConfig, get: (name: string) => Tensor | undefined, lmHead?: Tensor): Gpt2Weights {
   if (config.n_head * config.d_head !== config.d_model) {
     throw new WeightsError(`n_head ${config.n_head} × d_head ${config.d_head} must equal d_model ${config.d_model} for GPT-2`);
   }
   const shapes = expectedShapes(config);
-  const find = (name: string): Tensor | DeviceTensor => {
+  const find = (name: string): Tensor => {
     const tensor = get(name);
     const expected = shapes.get(name)!;
     if (!tensor) throw new WeightsError(`missing tensor ${name} (expected shape [${expected.join(', ')}])`);
     if (tensor.shape.length !== expected.length || tensor.shape.some((d, i) => d !== expected[i])) {
       throw new WeightsError(`tensor ${name} has shape [${tensor.shape.join(', ')}], expected [${expected.join(', ')}] from the config`);
     }
-    if ('data' in tensor && !(tensor.data instanceof Float32Array)) throw new WeightsError(`tensor ${name} is not a floating-point tensor`);
+    // A device-backed tensor is float32 by construction; reading its data here would copy it back.
+    if (!isDeviceBacked(tensor) && !(tensor.data instanceof Float32Array)) throw new WeightsError(`tensor ${name} is not a floating-point tensor`);
     return tensor;
   };
-  const take = (name: string): Float32Array => {
-    const tensor = find(name);
-    if (!('data' in tensor)) throw new WeightsError(`tensor ${name} must be a plain array`);
-    return tensor.data as Float32Array;
-  };
+  const take = (name: string): Float32Array => find(name).data as Float32Array;
   const layers = Array.from({ length: config.n_layer }, (_, l): LayerWeights => {
     const p = `h.${l}.`;
     const layer = {
@@ -107,26 +94,11 @@ export function weightsFromTensors(config: ModelConfig, get: (name: string) => T
       fcB: take(`${p}mlp.c_fc.bias`),
       fcProjB: take(`${p}mlp.c_proj.bias`),
     } as Record<string, unknown>;
-    const onDevice: Partial<Record<LayerMatrix, tf.Tensor2D>> = {};
-    for (const [key, suffix] of Object.entries(LAYER_MATRICES) as [LayerMatrix, string][]) {
-      const tensor = find(p + suffix);
-      if ('data' in tensor) {
-        layer[key] = tensor.data;
-        continue;
-      }
-      onDevice[key] = tensor.device;
-      readBackOnUse(layer, key, tensor.device);
-    }
-    if (Object.keys(onDevice).length > 0) layer['onDevice'] = onDevice;
+    for (const [key, suffix] of Object.entries(LAYER_MATRICES)) attachValues(layer, key, find(p + suffix));
     return layer as unknown as LayerWeights;
   });
-  const wte = find('wte.weight');
   const weights: Record<string, unknown> = { config, wpe: take('wpe.weight'), layers, lnF: { w: take('ln_f.weight'), b: take('ln_f.bias') } };
-  if ('data' in wte) weights['wte'] = wte.data;
-  else {
-    weights['wteOnDevice'] = wte.device;
-    readBackOnUse(weights, 'wte', wte.device);
-  }
+  attachValues(weights, 'wte', find('wte.weight'));
   if (lmHead && !config.tied_embeddings) {
     const expected = [config.n_vocab, config.d_model];
     if (lmHead.shape.join() !== expected.join()) throw new WeightsError(`tensor lm_head.weight has shape [${lmHead.shape.join(', ')}], expected [${expected.join(', ')}]`);
@@ -135,17 +107,11 @@ export function weightsFromTensors(config: ModelConfig, get: (name: string) => T
   return weights as unknown as Gpt2Weights;
 }
 
-/** Defines `key` as the backend tensor's values, copied out on first use (and kept). */
-function readBackOnUse(target: object, key: string, device: tf.Tensor): void {
-  let values: Float32Array | undefined;
-  Object.defineProperty(target, key, { enumerable: true, get: () => (values ??= device.dataSync() as Float32Array) });
-}
-
 /** Rows of W_E (or of the untied lm_head, `unembedding`) for the given tokens, [ids.length, d_model], without copying the whole table off the backend. */
 export function embeddingRows(weights: Gpt2Weights, ids: readonly number[], unembedding = false): Float32Array {
   const d = weights.config.d_model;
   const out = new Float32Array(ids.length * d);
-  const onDevice = unembedding && weights.lmHead ? undefined : weights.wteOnDevice;
+  const onDevice = unembedding && weights.lmHead ? undefined : deviceCopy(weights, 'wte');
   if (onDevice) {
     const rows = tf.tidy(() => tf.gather(onDevice, tf.tensor1d([...ids], 'int32')));
     out.set(rows.dataSync() as Float32Array);

@@ -360,7 +360,8 @@ function causalScores(qHeads: tf.Tensor2D[], kHeads: tf.Tensor2D[], block: numbe
     const [Qp, Kp] = [Q!, K!].map((t) => (padded === n ? t : tf.pad(t, [[0, 0], [0, padded - n], [0, 0]])));
     for (let s = block / 2; s >= 1; s /= 2) {
       const m = padded / (2 * s);
-      const half = (t: tf.Tensor, later: boolean) => tf.slice(tf.reshape(t, [H * m, 2 * s, dh]), [0, later ? s : 0, 0], [H * m, s, dh]);
+      // Pairs of halves moved to the front axis, so either half is one contiguous range (wasm's slice copies its whole input first).
+      const half = (t: tf.Tensor, later: boolean) => tf.reshape(leadingSlice(tf.transpose(tf.reshape(t, [H * m, 2, s, dh]), [1, 0, 2, 3]), later ? 1 : 0, 1), [H * m, s, dh]);
       const values = scaled(tf.matMul(half(Qp!, true), half(Kp!, false), false, true));
       for (let h = 0; h < H; h++) {
         for (let k = 0; k < m; k++) {

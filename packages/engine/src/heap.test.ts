@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { filledTensor, leadingSlice } from './heap.js';
+import { filledTensor, filledTensors, leadingSlice } from './heap.js';
 import { initNodeBackend } from './node.js';
 
 const values = Float32Array.from({ length: 4 * 3 * 2 }, (_, i) => i * 0.5 - 3);
@@ -21,6 +21,21 @@ describe.each(['wasm', 'cpu'] as const)('on the %s backend', (backend) => {
     tf.tidy(() => {
       filledTensor([2], (bytes) => bytes.fill(0));
     });
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('filledTensors hands over every view at once, for fills that finish in any order', async () => {
+    await initNodeBackend(backend);
+    const tensors = await filledTensors([[2, 3], [4]], async ([a, b]) => {
+      await Promise.all([
+        new Promise<void>((done) => setTimeout(() => done(b!.set(new Uint8Array(Float32Array.of(1, 2, 3, 4).buffer))), 5)),
+        Promise.resolve().then(() => a!.set(new Uint8Array(Float32Array.of(5, 6, 7, 8, 9, 10).buffer))),
+      ]);
+    });
+    expect(tensors.map((t) => [t.shape, Array.from(t.dataSync())])).toEqual([[[2, 3], [5, 6, 7, 8, 9, 10]], [[4], [1, 2, 3, 4]]]);
+    tf.dispose(tensors);
+    const before = tf.memory().numTensors;
+    await expect(filledTensors([[2]], () => Promise.reject(new Error('read failed')))).rejects.toThrow('read failed');
     expect(tf.memory().numTensors).toBe(before);
   });
 

@@ -23,6 +23,13 @@ function heapBytes(backend: WasmHeapBackend, tensor: tf.Tensor): Uint8Array {
   return new Uint8Array(backend.wasm.HEAPU8.buffer, offset, tensor.size * 4);
 }
 
+/** A float32 tensor in the heap with its bytes not yet written. */
+function allocate<R extends tf.Rank>(backend: WasmHeapBackend, shape: readonly number[]): tf.Tensor<R> {
+  // write(null, …) only allocates; the engine then tracks the new data like any tensor's (tidy, dispose).
+  const dataId = backend.write(null as unknown as Float32Array, [...shape], 'float32');
+  return tf.engine().makeTensorFromDataId(dataId, [...shape], 'float32', backend) as tf.Tensor<R>;
+}
+
 /** A float32 tensor whose bytes `fill` writes: on wasm straight into the heap, with no staging array. */
 export function filledTensor<R extends tf.Rank>(shape: readonly number[], fill: (bytes: Uint8Array) => void): tf.Tensor<R> {
   const backend = wasmBackend();
@@ -31,11 +38,31 @@ export function filledTensor<R extends tf.Rank>(shape: readonly number[], fill: 
     fill(new Uint8Array(values.buffer));
     return tf.tensor<tf.Rank>(values, [...shape]) as tf.Tensor<R>;
   }
-  // write(null, …) only allocates; the engine then tracks the new data like any tensor's (tidy, dispose).
-  const dataId = backend.write(null as unknown as Float32Array, [...shape], 'float32');
-  const tensor = tf.engine().makeTensorFromDataId(dataId, [...shape], 'float32', backend) as tf.Tensor<R>;
+  const tensor = allocate<R>(backend, shape);
   fill(heapBytes(backend, tensor));
   return tensor;
+}
+
+/**
+ * Float32 tensors whose bytes `fill` writes, all allocated before it runs: the views it gets stay
+ * valid until it resolves, provided nothing else allocates on the backend meanwhile, so its writes
+ * may run concurrently (parallel file reads, say).
+ */
+export async function filledTensors(shapes: readonly (readonly number[])[], fill: (bytes: Uint8Array[]) => Promise<void>): Promise<tf.Tensor[]> {
+  const backend = wasmBackend();
+  if (!backend) {
+    const values = shapes.map((shape) => new Float32Array(shape.reduce((a, b) => a * b, 1)));
+    await fill(values.map((v) => new Uint8Array(v.buffer)));
+    return values.map((v, i) => tf.tensor<tf.Rank>(v, [...shapes[i]!]));
+  }
+  const tensors = shapes.map((shape) => allocate(backend, shape));
+  try {
+    await fill(tensors.map((t) => heapBytes(backend, t)));
+  } catch (error) {
+    tf.dispose(tensors);
+    throw error;
+  }
+  return tensors;
 }
 
 /** Entries from…from+count−1 along the first axis, copying only those bytes. */

@@ -1,6 +1,6 @@
 /** File access for safetensors and traces: Node only, kept out of the browser-safe entry. */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { writeOutputs, type OutputWriter } from './outputs.js';
 import { decodeTensorBytes, parseHeader, readHeaderLength, SafetensorsError, safetensorsHeader, type SafetensorsHeader, type Tensor, type TensorEntry } from './safetensors.js';
 import { traceFromHeader, traceMetadata, type Trace } from './trace.js';
@@ -10,8 +10,11 @@ export interface SafetensorsFile {
   readonly header: SafetensorsHeader;
   /** Reads one tensor from disk; only that tensor's bytes are held, so huge files never load whole. */
   read(entry: TensorEntry | string): Promise<Tensor>;
-  /** Reads one tensor's raw bytes into `bytes` (exactly its size), for callers that own the destination (a backend's heap, say). */
-  readInto(entry: TensorEntry, bytes: Uint8Array): void;
+  /**
+   * Reads `bytes.length` of one tensor's raw bytes, from byte `from` of the tensor, into a buffer the
+   * caller owns (a backend's heap, say). Reads may run concurrently.
+   */
+  readInto(entry: TensorEntry, bytes: Uint8Array, from?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -38,22 +41,29 @@ async function checkRegularFile(path: string, cannot: string): Promise<void> {
 /** One read call's most bytes: Node refuses reads above 2 GiB. */
 const READ_CHUNK = 1 << 30;
 
-/** Reads one tensor's bytes from an open file into `bytes`, which must be exactly their size. */
-function readBytesSync(fd: number, dataOffset: number, entry: TensorEntry, bytes: Uint8Array, path?: string): void {
-  if (bytes.length !== entry.end - entry.begin) throw new SafetensorsError(`tensor ${entry.name} has ${entry.end - entry.begin} bytes, not ${bytes.length}`);
-  for (let done = 0; done < bytes.length; ) {
-    const got = readSync(fd, bytes, done, Math.min(bytes.length - done, READ_CHUNK), dataOffset + entry.begin + done);
-    if (got === 0) throw new SafetensorsError(`${path === undefined ? '' : `${path}: `}tensor ${entry.name} is truncated`);
-    done += got;
-  }
-}
+const truncated = (entry: TensorEntry, path?: string) => new SafetensorsError(`${path === undefined ? '' : `${path}: `}tensor ${entry.name} is truncated`);
 
 /** Reads one tensor from an open file; float32 and int32 bytes go straight into the tensor's own array. */
 function readTensorSync(fd: number, dataOffset: number, entry: TensorEntry, path?: string): Tensor {
   const count = entry.shape.reduce((a, b) => a * b, 1);
   const target = entry.dtype === 'F32' ? new Float32Array(count) : entry.dtype === 'I32' ? new Int32Array(count) : new Uint8Array(entry.end - entry.begin);
-  readBytesSync(fd, dataOffset, entry, new Uint8Array(target.buffer), path);
+  const bytes = new Uint8Array(target.buffer);
+  for (let done = 0; done < bytes.length; ) {
+    const got = readSync(fd, bytes, done, Math.min(bytes.length - done, READ_CHUNK), dataOffset + entry.begin + done);
+    if (got === 0) throw truncated(entry, path);
+    done += got;
+  }
   return target instanceof Uint8Array ? decodeTensorBytes(entry, target) : { shape: [...entry.shape], data: target };
+}
+
+async function readBytes(handle: FileHandle, dataOffset: number, entry: TensorEntry, bytes: Uint8Array, from: number, path: string): Promise<void> {
+  const size = entry.end - entry.begin;
+  if (!(from >= 0 && from + bytes.length <= size)) throw new SafetensorsError(`${path}: tensor ${entry.name} has ${size} bytes; bytes ${from}…${from + bytes.length} are outside it`);
+  for (let done = 0; done < bytes.length; ) {
+    const { bytesRead } = await handle.read(bytes, done, Math.min(bytes.length - done, READ_CHUNK), dataOffset + entry.begin + from + done);
+    if (bytesRead === 0) throw truncated(entry, path);
+    done += bytesRead;
+  }
 }
 
 export async function openSafetensorsFile(path: string): Promise<SafetensorsFile> {
@@ -83,7 +93,7 @@ export async function openSafetensorsFile(path: string): Promise<SafetensorsFile
         if (!entry) throw new SafetensorsError(`${path} has no tensor named ${String(which)}`);
         return readTensorSync(fileHandle.fd, header.dataOffset, entry, path);
       },
-      readInto: (entry, bytes) => readBytesSync(fileHandle.fd, header.dataOffset, entry, bytes, path),
+      readInto: (entry, bytes, from = 0) => readBytes(fileHandle, header.dataOffset, entry, bytes, from, path),
       close: () => fileHandle.close(),
     };
   } catch (error) {

@@ -495,6 +495,22 @@ describe('fuzzing the decoder with corrupted files', () => {
     expect(accepted).toBeGreaterThanOrEqual(30);
   });
 
+  it('readInto reads any byte range of a tensor into the caller\'s buffer, and refuses one outside it', async () => {
+    const file = path.join(dir, 'read-into.safetensors');
+    const values = Float32Array.from({ length: 10 }, (_, i) => i + 0.5);
+    writeFileSync(file, encodeSafetensors(new Map([['a', { shape: [2], data: Float32Array.of(7, 8) }], ['b', { shape: [10], data: values }]])));
+    const opened = await openSafetensorsFile(file);
+    try {
+      const entry = opened.header.tensors.find((t) => t.name === 'b')!;
+      const into = new Float32Array(4);
+      await Promise.all([opened.readInto(entry, new Uint8Array(into.buffer, 0, 8), 12), opened.readInto(entry, new Uint8Array(into.buffer, 8, 8), 20)]);
+      expect(Array.from(into)).toEqual([3.5, 4.5, 5.5, 6.5]);
+      await expect(opened.readInto(entry, new Uint8Array(8), 36)).rejects.toThrow(/tensor b has 40 bytes; bytes 36…44 are outside it/);
+    } finally {
+      await opened.close();
+    }
+  });
+
   it('openSafetensorsFile (@vectorview/trace/node) agrees on a subset written to disk', async () => {
     const subset = cases.filter((_, i) => i % 6 === 0);
     expect(subset.length).toBeGreaterThanOrEqual(50);

@@ -3,10 +3,10 @@
  * seeded random model by name) and points the wasm backend at its bundled binaries.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
-import * as tf from '@tensorflow/tfjs-core';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, firstNonFinite, FOCUS_CRITERIA, normalizeConfig, type ModelConfig, type Tensor, type TensorEntry, type Trace } from '@vectorview/trace';
 import { openSafetensorsFile, readTraceFile, type SafetensorsFile } from '@vectorview/trace/node';
 import { initBackend, type BackendName } from './backend.js';

@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { hook, type BlockHook, type HookName, type LnFinalHook, type ModelConfig, type Tensor, type TensorName } from '@vectorview/trace';
 import { deviceCopies, deviceCopy } from './device-weights.js';
 import { leadingSlice, valuesView } from './heap.js';
-import { embeddingRows, weightBytes, type Gpt2Weights, type LayerWeights } from './weights.js';
+import { embeddingRows, weightBytes, type Gpt2Weights, type LayerMatrix, type LayerWeights } from './weights.js';
 
 export type ForwardMode = 'vectorwise' | 'batched';
 
@@ -186,7 +186,7 @@ export class Gpt2Model {
     const w = this.weights.layers[l]!;
     const layer = this.layerCache.get(l) ?? uploadLayer(w, this.config);
     if (mode === 'vectorwise') layer.heads ??= uploadHeads(w, this.config);
-    else layer.fused ??= { attnW: deviceCopy(w, 'attnW') ?? tf.tensor2d(w.attnW, [this.config.d_model, 3 * this.config.d_model]), attnB: tf.tensor1d(w.attnB), projW: deviceCopy(w, 'projW') ?? tf.tensor2d(w.projW, [this.config.d_model, this.config.d_model]) };
+    else layer.fused ??= { attnW: layerMatrix(w, 'attnW', this.config), attnB: tf.tensor1d(w.attnB), projW: layerMatrix(w, 'projW', this.config) };
     if (this.cacheOnDevice) this.layerCache.set(l, layer);
     return layer;
   }
@@ -218,21 +218,32 @@ function timesUnembedding(rows: tf.Tensor2D, wE: tf.Tensor2D): tf.Tensor2D {
   return tf.transpose(tf.matMul(wE, tf.transpose(rows)));
 }
 
+/** One of a layer's matrices on the backend: the loader's copy when it put one there, else uploaded now. */
+function layerMatrix(w: LayerWeights, key: LayerMatrix, config: ModelConfig): tf.Tensor2D {
+  const { d_model: d, d_mlp } = config;
+  const shapes: Record<LayerMatrix, [number, number]> = { attnW: [d, 3 * d], projW: [d, d], fcW: [d, d_mlp], fcProjW: [d_mlp, d] };
+  return deviceCopy(w, key) ?? tf.tensor2d(w[key], shapes[key]);
+}
+
+/** Frees a matrix layerMatrix uploaded for one use; the loader's copy stays. */
+function releaseMatrix(w: LayerWeights, key: LayerMatrix, matrix: tf.Tensor2D): void {
+  if (matrix !== deviceCopy(w, key)) matrix.dispose();
+}
+
 function uploadLayer(w: LayerWeights, config: ModelConfig): LayerOnDevice {
-  const { d_model: d, d_mlp, n_head, d_head } = config;
+  const { n_head, d_head } = config;
   // Rows of c_proj are the heads' d_head-row slices of W_O in order, so each is one contiguous range.
-  const loaded = (key: string) => deviceCopy(w, key);
-  const projW = loaded('projW') ?? tf.tensor2d(w.projW, [d, d]);
+  const projW = layerMatrix(w, 'projW', config);
   const wo = Array.from({ length: n_head }, (_, h) => leadingSlice(projW, h * d_head, d_head));
-  if (!loaded('projW')) projW.dispose();
+  releaseMatrix(w, 'projW', projW);
   return {
     ln1: [tf.tensor1d(w.ln1.w), tf.tensor1d(w.ln1.b)],
     ln2: [tf.tensor1d(w.ln2.w), tf.tensor1d(w.ln2.b)],
     wo,
     projB: tf.tensor1d(w.projB),
-    fcW: loaded('fcW') ?? tf.tensor2d(w.fcW, [d, d_mlp]),
+    fcW: layerMatrix(w, 'fcW', config),
     fcB: tf.tensor1d(w.fcB),
-    fcProjW: loaded('fcProjW') ?? tf.tensor2d(w.fcProjW, [d_mlp, d]),
+    fcProjW: layerMatrix(w, 'fcProjW', config),
     fcProjB: tf.tensor1d(w.fcProjB),
   };
 }
@@ -245,10 +256,9 @@ function uploadLayer(w: LayerWeights, config: ModelConfig): LayerOnDevice {
  */
 function uploadHeads(w: LayerWeights, config: ModelConfig): HeadWeights[] {
   const { d_model: d, n_head, d_head } = config;
-  const loaded = deviceCopy(w, 'attnW');
-  const attnW = loaded ?? tf.tensor2d(w.attnW, [d, 3 * d]);
+  const attnW = layerMatrix(w, 'attnW', config);
   const blocks = tf.tidy(() => tf.transpose(tf.reshape(attnW, [d, 3 * n_head, d_head]), [1, 0, 2]) as tf.Tensor3D);
-  if (!loaded) attnW.dispose();
+  releaseMatrix(w, 'attnW', attnW);
   const columnBlock = (block: number) => tf.tidy(() => tf.reshape(leadingSlice(blocks, block, 1), [d, d_head]) as tf.Tensor2D);
   const bias = (block: number) => tf.tensor1d(w.attnB.subarray(block * d_head, (block + 1) * d_head));
   const heads = Array.from({ length: n_head }, (_, h) => ({

@@ -26,6 +26,7 @@ export interface LayerWeights {
 
 /** A layer's matrices and their HF names: the tensors large enough to be worth loading onto the backend directly. */
 export const LAYER_MATRICES = { attnW: 'attn.c_attn.weight', projW: 'attn.c_proj.weight', fcW: 'mlp.c_fc.weight', fcProjW: 'mlp.c_proj.weight' } as const;
+export type LayerMatrix = keyof typeof LAYER_MATRICES;
 
 export interface Gpt2Weights {
   readonly config: ModelConfig;
@@ -110,14 +111,14 @@ export function weightsFromTensors(config: ModelConfig, get: (name: string) => T
 /** Rows of W_E (or of the untied lm_head, `unembedding`) for the given tokens, [ids.length, d_model], without copying the whole table off the backend. */
 export function embeddingRows(weights: Gpt2Weights, ids: readonly number[], unembedding = false): Float32Array {
   const d = weights.config.d_model;
-  const out = new Float32Array(ids.length * d);
   const onDevice = unembedding && weights.lmHead ? undefined : deviceCopy(weights, 'wte');
   if (onDevice) {
     const rows = tf.tidy(() => tf.gather(onDevice, tf.tensor1d([...ids], 'int32')));
-    out.set(rows.dataSync() as Float32Array);
+    const values = rows.dataSync() as Float32Array;
     rows.dispose();
-    return out;
+    return values;
   }
+  const out = new Float32Array(ids.length * d);
   const table = unembedding ? (weights.lmHead ?? weights.wte) : weights.wte;
   ids.forEach((id, i) => out.set(table.subarray(id * d, (id + 1) * d), i * d));
   return out;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeSafetensors, encodeSafetensors, type Tensor } from '@vectorview/trace';
-import { deviceCopy } from './device-weights.js';
+import { deviceCopy, fileTensor } from './backed-weights.js';
 import { Gpt2Model } from './model.js';
 import { initNodeBackend, loadModel, loadWeights } from './node.js';
 import type { Gpt2Weights } from './weights.js';
@@ -160,6 +160,40 @@ describe('loading HF checkpoint variants', () => {
       expect(Buffer.from(logits.buffer).equals(Buffer.from(referenceLogits.buffer))).toBe(true);
     } finally {
       model.dispose();
+    }
+  });
+
+  it('placement \'file\' leaves W_E and the layers\' matrices in the checkpoint: the same values and logits, read as the pass needs them', async () => {
+    const model = await loadModel(FIXTURE_DIR, { placement: 'file' });
+    try {
+      expect(fileTensor(model.weights.layers[1]!, 'fcW')?.shape).toEqual([32, 128]);
+      expect(fileTensor(model.weights, 'wte')?.shape).toEqual([50257, 32]);
+      expect(deviceCopy(model.weights, 'wte')).toBeUndefined();
+      for (const mode of ['batched', 'vectorwise'] as const) {
+        const logits = model.forward(PROMPT, { mode, unembed: 'last' }).tensors.get('logits')!.data;
+        expect(Math.max(...logits.map((v, i) => Math.abs(v - referenceLogits[i]!))), mode).toBeLessThan(1e-5);
+      }
+      expectSameWeights(model.weights, reference);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('placement \'file\' names a non-finite weight when a pass reads it, and streams an untied lm_head', async () => {
+    const nan = checkpoint('file-nan', variant((t) => t.set('transformer.h.1.mlp.c_proj.weight', { shape: [128, 32], data: new Float32Array(128 * 32).fill(NaN, 40, 41) })));
+    const model = await loadModel(nan, { placement: 'file' });
+    try {
+      expect(() => model.forward(PROMPT)).toThrow(/tensor transformer\.h\.1\.mlp\.c_proj\.weight holds NaN at element 40; weights must be finite/);
+    } finally {
+      model.dispose();
+    }
+    const zeros: Tensor = { shape: [50257, 32], data: new Float32Array(50257 * 32) };
+    const untied = await loadModel(checkpoint('file-untied', variant((t) => t.set('lm_head.weight', zeros)), { ...fixtureConfig, tie_word_embeddings: false }), { placement: 'file' });
+    try {
+      expect(fileTensor(untied.weights, 'lmHead')?.shape).toEqual([50257, 32]);
+      expect(untied.forward(PROMPT).tensors.get('logits')!.data.every((v) => v === 0)).toBe(true);
+    } finally {
+      untied.dispose();
     }
   });
 

@@ -11,9 +11,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { hook, type BlockHook, type HookName, type LnFinalHook, type ModelConfig, type Tensor, type TensorName } from '@vectorview/trace';
-import { deviceCopies, deviceCopy } from './device-weights.js';
-import { leadingSlice, valuesView } from './heap.js';
-import { embeddingRows, weightBytes, type Gpt2Weights, type LayerMatrix, type LayerWeights } from './weights.js';
+import { deviceCopies, deviceCopy, fileTensor, hasFileTensors, releaseBacking } from './backed-weights.js';
+import { filledTensor, leadingSlice, valuesView } from './heap.js';
+import { embeddingRows, hasUntiedHead, weightBytes, type Gpt2Weights, type LayerMatrix, type LayerWeights } from './weights.js';
 
 export type ForwardMode = 'vectorwise' | 'batched';
 
@@ -62,6 +62,12 @@ interface LayerOnDevice {
 /** Weights above this size are streamed to the backend one layer per use instead of cached there. */
 const DEVICE_CACHE_BYTES = 1.2 * 2 ** 30;
 
+/**
+ * A streamed W_U is multiplied a piece of rows at a time, each freed before the next is read, so
+ * the pieces reuse one region of the heap instead of touching W_U's size of fresh memory.
+ */
+const UNEMBED_PIECE_BYTES = 16 * 2 ** 20;
+
 /** Whether a model of this config keeps its weights on the backend by default (so a loader may put them there directly). */
 export function cachesOnDevice(config: ModelConfig): boolean {
   return weightBytes(config) <= DEVICE_CACHE_BYTES;
@@ -79,20 +85,25 @@ export class Gpt2Model {
   readonly weights: Gpt2Weights;
   private readonly cacheOnDevice: boolean;
   private readonly layerCache = new Map<number, LayerOnDevice>();
-  /** W_E [n_vocab, d_model] (or an untied lm_head) on the backend. */
+  /** W_U's table, W_E [n_vocab, d_model] or an untied lm_head, uploaded to stay on the backend. */
   private unembedCache: tf.Tensor2D | undefined;
+  private readonly unembedKey: 'wte' | 'lmHead';
   private lnFCache: [tf.Tensor1D, tf.Tensor1D] | undefined;
 
   /**
-   * `keepOnDevice`: keep uploaded layers on the backend between passes ('auto': when the weights
-   * take at most ~1.2 GB), or stream them one layer at a time. The model owns matrices a loader put
-   * on the backend (device-weights.ts) and frees them in dispose().
+   * `keepOnDevice`: keep uploaded layers on the backend between passes, or stream them one layer at
+   * a time. 'auto' keeps them when the weights take at most ~1.2 GB and were not left in their file
+   * (a loader does that for a single pass: streaming then touches far less fresh memory). The model
+   * owns what a loader attached to the weights (backed-weights.ts: backend copies, an open
+   * checkpoint) and frees it in dispose().
    */
   constructor(weights: Gpt2Weights, options: { keepOnDevice?: 'auto' | boolean } = {}) {
     this.weights = weights;
     this.config = weights.config;
+    this.unembedKey = hasUntiedHead(weights) ? 'lmHead' : 'wte';
     const keep = options.keepOnDevice ?? 'auto';
-    this.cacheOnDevice = keep === 'auto' ? cachesOnDevice(weights.config) : keep;
+    const inFile = hasFileTensors(weights) || weights.layers.some(hasFileTensors);
+    this.cacheOnDevice = keep === 'auto' ? cachesOnDevice(weights.config) && !inFile : keep;
   }
 
   /** Runs the forward pass and records every vector. */
@@ -109,11 +120,10 @@ export class Gpt2Model {
   /** Rows [count, d_model], already through the final LayerNorm, times W_U: [count, n_vocab] logits (the logit lens). */
   unembed(rows: Float32Array, count: number): Float32Array {
     const wE = this.unembedding();
-    const product = tf.tidy(() => timesUnembedding(tf.tensor2d(rows, [count, this.config.d_model]), wE));
+    const product = tf.tidy(() => this.timesUnembedding(tf.tensor2d(rows, [count, this.config.d_model]), wE));
     // Read back outside tidy: tidy would walk a returned typed array element by element looking for tensors.
     const logits = product.dataSync() as Float32Array;
     product.dispose();
-    this.releaseUnembedding(wE);
     return logits;
   }
 
@@ -126,6 +136,7 @@ export class Gpt2Model {
     this.lnFCache?.forEach((t) => t.dispose());
     this.unembedCache = undefined;
     this.lnFCache = undefined;
+    releaseBacking(this.weights);
   }
 
   private run(ids: readonly number[], mode: ForwardMode, unembed: 'last' | 'all', keep: (hookName: string) => boolean): ForwardResult {
@@ -173,9 +184,8 @@ export class Gpt2Model {
     const wE = this.unembedding();
     tf.tidy(() => {
       const normalized = layerNorm(resid, lnF, this.config.layer_norm_eps, (name, t) => record(hook.lnFinal(name), t));
-      record(hook.logits, timesUnembedding(unembed === 'all' ? normalized : tf.slice(normalized, [n - 1, 0], [1, d]), wE));
+      record(hook.logits, this.timesUnembedding(unembed === 'all' ? normalized : tf.slice(normalized, [n - 1, 0], [1, d]), wE));
     });
-    this.releaseUnembedding(wE);
     resid.dispose();
     const logits = tensors.get('logits')!;
     if (logits.shape[1] !== n_vocab) throw new Error(`logits have ${logits.shape[1]} columns, expected ${n_vocab}`);
@@ -196,33 +206,54 @@ export class Gpt2Model {
     return this.lnFCache;
   }
 
-  private unembedding(): tf.Tensor2D {
-    const { lmHead } = this.weights;
-    const wE = this.unembedCache ?? (lmHead ? undefined : deviceCopy(this.weights, 'wte')) ?? tf.tensor2d(lmHead ?? this.weights.wte, [this.config.n_vocab, this.config.d_model]);
-    if (this.cacheOnDevice) this.unembedCache = wE;
-    return wE;
+  /** W_U's table on the backend when it stays there (the loader's copy, or cached now); undefined when it is streamed. */
+  private unembedding(): tf.Tensor2D | undefined {
+    const kept = this.unembedCache ?? deviceCopy(this.weights, this.unembedKey);
+    if (kept || !this.cacheOnDevice) return kept;
+    this.unembedCache = this.tableRows(0, this.config.n_vocab);
+    return this.unembedCache;
   }
 
-  /** Frees an unembedding matrix uploaded for one use (streaming models), never the weights' own W_E. */
-  private releaseUnembedding(wE: tf.Tensor2D): void {
-    if (!this.cacheOnDevice && wE !== deviceCopy(this.weights, 'wte')) wE.dispose();
+  /** Rows from…from+count−1 of W_U's table as a backend tensor, read from the checkpoint when the loader left it there. */
+  private tableRows(from: number, count: number): tf.Tensor2D {
+    const d = this.config.d_model;
+    const inFile = fileTensor(this.weights, this.unembedKey);
+    if (inFile) return filledTensor([count, d], (bytes) => inFile.read(bytes, from * d * 4));
+    const table = this.unembedKey === 'lmHead' ? this.weights.lmHead! : this.weights.wte;
+    return tf.tensor2d(table.subarray(from * d, (from + count) * d), [count, d]);
+  }
+
+  /**
+   * rows [count, d_model] · W_U = (table · rowsᵀ)ᵀ. The table as stored is the streamed operand and
+   * the few rows are the packed one: 25 rows take ~100 ms where rows · tableᵀ takes ~700 ms on wasm,
+   * and no transposed copy of the table (154 MB on GPT-2) is built or packed. `table` undefined:
+   * streamed in pieces.
+   */
+  private timesUnembedding(rows: tf.Tensor2D, table: tf.Tensor2D | undefined): tf.Tensor2D {
+    const rowsT = tf.transpose(rows);
+    if (table) return tf.transpose(tf.matMul(table, rowsT));
+    const { n_vocab, d_model } = this.config;
+    const piece = Math.max(1, Math.floor(UNEMBED_PIECE_BYTES / (4 * d_model)));
+    const parts: tf.Tensor2D[] = [];
+    for (let from = 0; from < n_vocab; from += piece) {
+      const rowsOfTable = this.tableRows(from, Math.min(piece, n_vocab - from));
+      parts.push(tf.matMul(rowsOfTable, rowsT));
+      rowsOfTable.dispose();
+    }
+    const product = tf.transpose(tf.concat(parts, 0)) as tf.Tensor2D;
+    tf.dispose(parts);
+    return product;
   }
 }
 
-/**
- * rows [count, d_model] · W_U = (W_E · rowsᵀ)ᵀ. W_E as stored is the streamed operand and the few
- * rows are the packed one: 25 rows take ~100 ms where rows · W_Eᵀ takes ~700 ms on wasm, and no
- * transposed copy of W_E (154 MB on GPT-2) is built or packed.
- */
-function timesUnembedding(rows: tf.Tensor2D, wE: tf.Tensor2D): tf.Tensor2D {
-  return tf.transpose(tf.matMul(wE, tf.transpose(rows)));
-}
-
-/** One of a layer's matrices on the backend: the loader's copy when it put one there, else uploaded now. */
+/** One of a layer's matrices on the backend: the loader's copy when it put one there, else uploaded now (from the checkpoint, if the loader left it there). */
 function layerMatrix(w: LayerWeights, key: LayerMatrix, config: ModelConfig): tf.Tensor2D {
   const { d_model: d, d_mlp } = config;
   const shapes: Record<LayerMatrix, [number, number]> = { attnW: [d, 3 * d], projW: [d, d], fcW: [d, d_mlp], fcProjW: [d_mlp, d] };
-  return deviceCopy(w, key) ?? tf.tensor2d(w[key], shapes[key]);
+  const copy = deviceCopy(w, key);
+  if (copy) return copy;
+  const inFile = fileTensor(w, key);
+  return inFile ? filledTensor(shapes[key], (bytes) => inFile.read(bytes, 0)) : tf.tensor2d(w[key], shapes[key]);
 }
 
 /** Frees a matrix layerMatrix uploaded for one use; the loader's copy stays. */

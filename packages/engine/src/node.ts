@@ -11,7 +11,7 @@ import { ConfigError, firstNonFinite, FOCUS_CRITERIA, normalizeConfig, type Mode
 import { openSafetensorsFile, readTraceFile, type SafetensorsFile } from '@vectorview/trace/node';
 import { initBackend, type BackendName } from './backend.js';
 import { isHubModelId, resolveHubModel } from './hub.js';
-import { deviceBackedTensor } from './device-weights.js';
+import { deviceBackedTensor, fileBackedTensor, onRelease, type FileTensor } from './backed-weights.js';
 import { filledTensors } from './heap.js';
 import { cachesOnDevice, Gpt2Model } from './model.js';
 import { decodeFromFlags, modeFromFlags, tokensFromFlags, UsageError, wholeNumberFlag, type ForwardFlagValues } from './command.js';
@@ -82,32 +82,54 @@ async function readConcurrently(file: SafetensorsFile, jobs: readonly (readonly 
 }
 
 /**
- * Reads a HuggingFace GPT-2 checkpoint tensor by tensor. Keys may carry the `transformer.` prefix
- * or not; attention-mask buffers are skipped; lm_head.weight is used only when embeddings are untied.
- * With `onBackend`, when the model will keep its weights on the backend, W_E and the layers' matrices
- * (nearly all of GPT-2's bytes) are read from the file straight into it, and checked for non-finite values where they land.
+ * Where a loader puts W_E, an untied lm_head and the layers' matrices, nearly all of a checkpoint's bytes:
+ * - 'memory': plain arrays;
+ * - 'backend': read from the file straight onto the initialised backend, to stay there (a model of
+ *   over ~1.2 GB, which streams its layers anyway, is left in the file instead);
+ * - 'file': left in the checkpoint, each read when a pass needs it (a layer at a time), so a
+ *   single pass touches far less fresh memory. The checkpoint stays open until the model made
+ *   from the weights is disposed.
+ * Every value is checked for NaN and ±∞ where it lands: at load, or for 'file' on each read.
  */
-export async function loadCheckpoint(weightsFile: string, configJson: unknown, name: string, onBackend = false): Promise<Gpt2Weights> {
+export type WeightPlacement = 'memory' | 'backend' | 'file';
+
+/** Reads a HuggingFace GPT-2 checkpoint tensor by tensor. Keys may carry the `transformer.` prefix or not; attention-mask buffers are skipped; lm_head.weight is used only when embeddings are untied. */
+export async function loadCheckpoint(weightsFile: string, configJson: unknown, name: string, asked: WeightPlacement = 'memory'): Promise<Gpt2Weights> {
   const config = normalizeConfig(configJson, name);
+  const placement = asked === 'backend' && !cachesOnDevice(config) ? 'file' : asked;
   const file = await openSafetensorsFile(weightsFile);
   const shapes = expectedShapes(config);
   const uploaded: tf.Tensor[] = [];
+  let keepOpen = false;
   try {
     const byName = new Map(file.header.tensors.map((t) => [t.name.replace(/^transformer\./, ''), t]));
     const loaded = new Map<string, Tensor>();
     const get = (key: string) => loaded.get(key);
-    const direct = onBackend && cachesOnDevice(config);
     const lmHead = byName.get('lm_head.weight');
     if (!config.tied_embeddings && !lmHead) throw new ConfigError(`${weightsFile}: the config unties the embeddings (tie_word_embeddings false) but the file has no lm_head.weight`);
     const nonFinite = (entry: TensorEntry, value: number, at: number) => new WeightsError(`${weightsFile}: tensor ${entry.name} holds ${value} at element ${at}; weights must be finite`);
+    const check = (entry: TensorEntry, bytes: Uint8Array, from: number) => {
+      const values = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+      const bad = firstNonFinite(values);
+      if (bad >= 0) throw nonFinite(entry, values[bad]!, from / 4 + bad);
+    };
+    const inFile = (entry: TensorEntry): FileTensor => ({
+      shape: entry.shape,
+      read(bytes, from) {
+        file.readIntoSync(entry, bytes, from);
+        check(entry, bytes, from);
+      },
+    });
+    // Only a float32 tensor of the expected shape is placed; any other is read plainly, for weightsFromTensors to name the mismatch.
+    const placed = (key: string, entry: TensorEntry) => placement !== 'memory' && entry.dtype === 'F32' && entry.shape.join() === (key === 'lm_head.weight' ? [config.n_vocab, config.d_model] : shapes.get(key))?.join();
     const toBackend: [string, TensorEntry][] = [];
     for (const [key, entry] of byName) {
       if (/\.attn\.(bias|masked_bias)$/.test(key) || key === 'lm_head.weight') continue;
       const layer = /^h\.(\d+)\./.exec(key)?.[1];
       if (layer !== undefined && Number(layer) >= config.n_layer) throw new ConfigError(`${weightsFile} holds ${key}, but the config has n_layer ${config.n_layer}: the config and the weights disagree`);
-      // Only a tensor of the expected shape goes to the backend; any other is read plainly, for weightsFromTensors to name the mismatch.
-      if (direct && entry.dtype === 'F32' && (LAYER_MATRIX_KEY.test(key) || key === 'wte.weight') && entry.shape.join() === shapes.get(key)?.join()) {
-        toBackend.push([key, entry]);
+      if ((LAYER_MATRIX_KEY.test(key) || key === 'wte.weight') && placed(key, entry)) {
+        if (placement === 'file') loaded.set(key, fileBackedTensor(inFile(entry)));
+        else toBackend.push([key, entry]);
         continue;
       }
       const tensor = await file.read(entry);
@@ -118,21 +140,23 @@ export async function loadCheckpoint(weightsFile: string, configJson: unknown, n
     const devices = await filledTensors(
       toBackend.map(([, entry]) => entry.shape),
       // Checked where the bytes landed, while the views are valid (nothing allocates meanwhile).
-      (views) =>
-        readConcurrently(file, toBackend.map(([, entry], i) => [entry, views[i]!]), (entry, piece, from) => {
-          const values = new Float32Array(piece.buffer, piece.byteOffset, piece.length / 4);
-          const bad = firstNonFinite(values);
-          if (bad >= 0) throw nonFinite(entry, values[bad]!, from / 4 + bad);
-        }),
+      (views) => readConcurrently(file, toBackend.map(([, entry], i) => [entry, views[i]!]), check),
     );
     uploaded.push(...devices);
     toBackend.forEach(([key], i) => loaded.set(key, deviceBackedTensor(devices[i] as tf.Tensor2D)));
-    return weightsFromTensors(config, get, lmHead && !config.tied_embeddings ? await file.read(lmHead) : undefined);
+    const untied = lmHead && !config.tied_embeddings ? (placement === 'file' && placed('lm_head.weight', lmHead) ? fileBackedTensor(inFile(lmHead)) : await file.read(lmHead)) : undefined;
+    const weights = weightsFromTensors(config, get, untied);
+    if (placement === 'file') {
+      keepOpen = true;
+      // Closing a file opened for reading has nothing to report, and dispose() cannot wait for it.
+      onRelease(weights, () => void file.close().catch(() => undefined));
+    }
+    return weights;
   } catch (error) {
     tf.dispose(uploaded);
     throw error;
   } finally {
-    await file.close();
+    if (!keepOpen) await file.close();
   }
 }
 
@@ -141,8 +165,8 @@ export interface LoadOptions {
   readonly offline?: boolean;
   /** Status lines while a hub model downloads. */
   readonly progress?: (line: string) => void;
-  /** Read the layers' matrices straight onto the initialised backend, as loadModel does; otherwise every weight is a plain array. */
-  readonly onBackend?: boolean;
+  /** Where the bulk of the weights goes (WeightPlacement); loadWeights's default is 'memory', loadModel's is below. */
+  readonly placement?: WeightPlacement;
 }
 
 /**
@@ -163,11 +187,11 @@ export async function loadWeights(source: string, options: LoadOptions = {}): Pr
     if ((await kind(weightsFile)) !== 'file') throw new ModelSourceError(`${source} has no model.safetensors`);
     const configFile = path.join(source, 'config.json');
     if ((await kind(configFile)) !== 'file') throw new ModelSourceError(`${source} has no config.json`);
-    return loadCheckpoint(weightsFile, await readConfigJson(configFile), path.basename(path.resolve(source)), options.onBackend);
+    return loadCheckpoint(weightsFile, await readConfigJson(configFile), path.basename(path.resolve(source)), options.placement);
   }
   if (found === 'file') {
     const beside = path.join(path.dirname(source), 'config.json');
-    if ((await kind(beside)) === 'file') return loadCheckpoint(source, await readConfigJson(beside), path.basename(path.dirname(path.resolve(source))), options.onBackend);
+    if ((await kind(beside)) === 'file') return loadCheckpoint(source, await readConfigJson(beside), path.basename(path.dirname(path.resolve(source))), options.placement);
     const file = await openSafetensorsFile(source);
     const embedded = file.header.metadata['config.json'] ?? file.header.metadata['config'];
     await file.close();
@@ -178,12 +202,12 @@ export async function loadWeights(source: string, options: LoadOptions = {}): Pr
     } catch {
       throw new ConfigError(`${source}: the config in its metadata is not valid JSON`);
     }
-    return loadCheckpoint(source, configJson, path.basename(source, '.safetensors'), options.onBackend);
+    return loadCheckpoint(source, configJson, path.basename(source, '.safetensors'), options.placement);
   }
   if (isHubModelId(source)) {
     const hub = await resolveHubModel(source, options);
     try {
-      return await loadCheckpoint(hub.files.weights, await readConfigJson(hub.files.config), source, options.onBackend);
+      return await loadCheckpoint(hub.files.weights, await readConfigJson(hub.files.config), source, options.placement);
     } catch (error) {
       // Say which cached files to delete: the next run then downloads them again.
       throw new ModelSourceError(`${(error as Error).message} (the cached files are in ${hub.dir}: delete that folder to download them again)`);
@@ -192,11 +216,15 @@ export async function loadWeights(source: string, options: LoadOptions = {}): Pr
   throw new ModelSourceError(`model ${source} not found: give a checkpoint directory, a .safetensors file, or random:NAME, or a hub id such as gpt2`);
 }
 
-/** Loads weights and readies the backend: the one call most users need. */
+/**
+ * Loads weights and readies the backend: the one call most users need. By default ('backend') the
+ * weights stay on the backend for many passes. 'file' suits a single pass (traceModel's choice):
+ * each layer is read when the pass reaches it, into memory the layer before it used.
+ */
 export async function loadModel(source: string, options: LoadOptions & { backend?: BackendName } = {}): Promise<Gpt2Model> {
   const { backend, ...load } = options;
   await initNodeBackend(backend);
-  return new Gpt2Model(await loadWeights(source, { ...load, onBackend: true }));
+  return new Gpt2Model(await loadWeights(source, { placement: 'backend', ...load }));
 }
 
 export type { ModelConfig };
@@ -208,7 +236,8 @@ export * from './command.js';
 export async function traceModel(source: string, options: TraceOptions & LoadOptions & { backend?: BackendName }): Promise<Trace> {
   const { backend, offline, progress, ...traceOptions } = options;
   const start = performance.now();
-  const model = await loadModel(source, { ...(backend ? { backend } : {}), ...(offline !== undefined ? { offline } : {}), ...(progress ? { progress } : {}) });
+  // One pass: the weights stay in the checkpoint and stream, which a cold run pays least for.
+  const model = await loadModel(source, { placement: 'file', ...(backend ? { backend } : {}), ...(offline !== undefined ? { offline } : {}), ...(progress ? { progress } : {}) });
   const loadMs = performance.now() - start;
   try {
     return traceForward(model, tokenizerForVocabulary(model.config.n_vocab), { engineVersion: ENGINE_VERSION, ...traceOptions, timings: { load_ms: Math.round(loadMs) } });

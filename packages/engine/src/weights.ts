@@ -2,11 +2,12 @@
  * GPT-2 weights as plain float32 arrays in HuggingFace's layout (Conv1D matrices stored [in, out]).
  * They live outside the tfjs backend, so a model larger than the wasm heap can still run: the
  * forward pass uploads one layer at a time. A loader may instead put W_E and the layers' matrices on
- * the backend directly (device-weights.ts); their plain arrays are then read back only if something asks.
+ * the backend directly, or leave them in the checkpoint file (backed-weights.ts); their plain arrays
+ * are then fetched only if something asks.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { randomLcg } from 'd3-random';
-import { attachValues, deviceCopy, isDeviceBacked } from './device-weights.js';
+import { attachValues, deviceCopy, fileTensor, isBacked } from './backed-weights.js';
 import { normalizeConfig, type ModelConfig, type Tensor } from '@vectorview/trace';
 
 export interface LayerWeights {
@@ -30,12 +31,12 @@ export type LayerMatrix = keyof typeof LAYER_MATRICES;
 
 export interface Gpt2Weights {
   readonly config: ModelConfig;
-  /** W_E [n_vocab, d_model]. Read rows through embeddingRows: when the loader put W_E on the backend, this field copies all of it back. */
+  /** W_E [n_vocab, d_model]. Read rows through embeddingRows: when the loader put W_E on the backend or left it in the file, this field fetches all of it. */
   readonly wte: Float32Array;
   readonly wpe: Float32Array;
   readonly layers: readonly LayerWeights[];
   readonly lnF: { readonly w: Float32Array; readonly b: Float32Array };
-  /** Present only when the checkpoint has an untied lm_head; otherwise W_U = W_Eᵀ. */
+  /** Present only when the checkpoint has an untied lm_head; otherwise W_U = W_Eᵀ. Test with hasUntiedHead: reading it may fetch all of it. */
   readonly lmHead?: Float32Array;
 }
 
@@ -65,8 +66,9 @@ export function expectedShapes(config: ModelConfig): Map<string, number[]> {
 }
 
 /**
- * Assembles weights from HF-named tensors (prefix already stripped), checking every shape. W_E and
- * the layer matrices may be device-backed (a loader's): their fields then read the backend copy on first use.
+ * Assembles weights from HF-named tensors (prefix already stripped), checking every shape. W_E,
+ * lm_head and the layer matrices may be backed (by the backend or the file, a loader's): their fields
+ * then fetch the values on first use.
  */
 export function weightsFromTensors(config: ModelConfig, get: (name: string) => Tensor | undefined, lmHead?: Tensor): Gpt2Weights {
   if (config.n_head * config.d_head !== config.d_model) {
@@ -80,8 +82,8 @@ export function weightsFromTensors(config: ModelConfig, get: (name: string) => T
     if (tensor.shape.length !== expected.length || tensor.shape.some((d, i) => d !== expected[i])) {
       throw new WeightsError(`tensor ${name} has shape [${tensor.shape.join(', ')}], expected [${expected.join(', ')}] from the config`);
     }
-    // A device-backed tensor is float32 by construction; reading its data here would copy it back.
-    if (!isDeviceBacked(tensor) && !(tensor.data instanceof Float32Array)) throw new WeightsError(`tensor ${name} is not a floating-point tensor`);
+    // A backed tensor is float32 by construction; reading its data here would fetch it.
+    if (!isBacked(tensor) && !(tensor.data instanceof Float32Array)) throw new WeightsError(`tensor ${name} is not a floating-point tensor`);
     return tensor;
   };
   const take = (name: string): Float32Array => find(name).data as Float32Array;
@@ -103,15 +105,21 @@ export function weightsFromTensors(config: ModelConfig, get: (name: string) => T
   if (lmHead && !config.tied_embeddings) {
     const expected = [config.n_vocab, config.d_model];
     if (lmHead.shape.join() !== expected.join()) throw new WeightsError(`tensor lm_head.weight has shape [${lmHead.shape.join(', ')}], expected [${expected.join(', ')}]`);
-    weights['lmHead'] = lmHead.data;
+    attachValues(weights, 'lmHead', lmHead);
   }
   return weights as unknown as Gpt2Weights;
 }
 
-/** Rows of W_E (or of the untied lm_head, `unembedding`) for the given tokens, [ids.length, d_model], without copying the whole table off the backend. */
+/** Whether W_U is an untied lm_head rather than W_Eᵀ, found without fetching it. */
+export function hasUntiedHead(weights: Gpt2Weights): boolean {
+  return fileTensor(weights, 'lmHead') !== undefined || weights.lmHead !== undefined;
+}
+
+/** Rows of W_E (or of the untied lm_head, `unembedding`) for the given tokens, [ids.length, d_model], without fetching the whole table. */
 export function embeddingRows(weights: Gpt2Weights, ids: readonly number[], unembedding = false): Float32Array {
   const d = weights.config.d_model;
-  const onDevice = unembedding && weights.lmHead ? undefined : deviceCopy(weights, 'wte');
+  const key = unembedding && hasUntiedHead(weights) ? 'lmHead' : 'wte';
+  const onDevice = deviceCopy(weights, key);
   if (onDevice) {
     const rows = tf.tidy(() => tf.gather(onDevice, tf.tensor1d([...ids], 'int32')));
     const values = rows.dataSync() as Float32Array;
@@ -119,7 +127,12 @@ export function embeddingRows(weights: Gpt2Weights, ids: readonly number[], unem
     return values;
   }
   const out = new Float32Array(ids.length * d);
-  const table = unembedding ? (weights.lmHead ?? weights.wte) : weights.wte;
+  const inFile = fileTensor(weights, key);
+  if (inFile) {
+    ids.forEach((id, i) => inFile.read(new Uint8Array(out.buffer, i * d * 4, d * 4), id * d * 4));
+    return out;
+  }
+  const table = key === 'lmHead' ? weights.lmHead! : weights.wte;
   ids.forEach((id, i) => out.set(table.subarray(id * d, (id + 1) * d), i * d));
   return out;
 }

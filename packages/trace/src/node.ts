@@ -15,6 +15,8 @@ export interface SafetensorsFile {
    * caller owns (a backend's heap, say). Reads may run concurrently.
    */
   readInto(entry: TensorEntry, bytes: Uint8Array, from?: number): Promise<void>;
+  /** readInto, blocking: for a caller that reads in the middle of synchronous work (a forward pass streaming its weights). */
+  readIntoSync(entry: TensorEntry, bytes: Uint8Array, from?: number): void;
   close(): Promise<void>;
 }
 
@@ -47,22 +49,30 @@ const truncated = (entry: TensorEntry, path?: string) => new SafetensorsError(`$
 function readTensorSync(fd: number, dataOffset: number, entry: TensorEntry, path?: string): Tensor {
   const count = entry.shape.reduce((a, b) => a * b, 1);
   const target = entry.dtype === 'F32' ? new Float32Array(count) : entry.dtype === 'I32' ? new Int32Array(count) : new Uint8Array(entry.end - entry.begin);
-  const bytes = new Uint8Array(target.buffer);
-  for (let done = 0; done < bytes.length; ) {
-    const got = readSync(fd, bytes, done, Math.min(bytes.length - done, READ_CHUNK), dataOffset + entry.begin + done);
-    if (got === 0) throw truncated(entry, path);
-    done += got;
-  }
+  readBytesSync(fd, dataOffset, entry, new Uint8Array(target.buffer), 0, path);
   return target instanceof Uint8Array ? decodeTensorBytes(entry, target) : { shape: [...entry.shape], data: target };
 }
 
-async function readBytes(handle: FileHandle, dataOffset: number, entry: TensorEntry, bytes: Uint8Array, from: number, path: string): Promise<void> {
+function checkRange(entry: TensorEntry, bytes: Uint8Array, from: number, path?: string): void {
   const size = entry.end - entry.begin;
-  if (!(from >= 0 && from + bytes.length <= size)) throw new SafetensorsError(`${path}: tensor ${entry.name} has ${size} bytes; bytes ${from}…${from + bytes.length} are outside it`);
+  if (!(from >= 0 && from + bytes.length <= size)) throw new SafetensorsError(`${path === undefined ? '' : `${path}: `}tensor ${entry.name} has ${size} bytes; bytes ${from}…${from + bytes.length} are outside it`);
+}
+
+async function readBytes(handle: FileHandle, dataOffset: number, entry: TensorEntry, bytes: Uint8Array, from: number, path: string): Promise<void> {
+  checkRange(entry, bytes, from, path);
   for (let done = 0; done < bytes.length; ) {
     const { bytesRead } = await handle.read(bytes, done, Math.min(bytes.length - done, READ_CHUNK), dataOffset + entry.begin + from + done);
     if (bytesRead === 0) throw truncated(entry, path);
     done += bytesRead;
+  }
+}
+
+function readBytesSync(fd: number, dataOffset: number, entry: TensorEntry, bytes: Uint8Array, from: number, path?: string): void {
+  checkRange(entry, bytes, from, path);
+  for (let done = 0; done < bytes.length; ) {
+    const got = readSync(fd, bytes, done, Math.min(bytes.length - done, READ_CHUNK), dataOffset + entry.begin + from + done);
+    if (got === 0) throw truncated(entry, path);
+    done += got;
   }
 }
 
@@ -94,6 +104,7 @@ export async function openSafetensorsFile(path: string): Promise<SafetensorsFile
         return readTensorSync(fileHandle.fd, header.dataOffset, entry, path);
       },
       readInto: (entry, bytes, from = 0) => readBytes(fileHandle, header.dataOffset, entry, bytes, from, path),
+      readIntoSync: (entry, bytes, from = 0) => readBytesSync(fileHandle.fd, header.dataOffset, entry, bytes, from, path),
       close: () => fileHandle.close(),
     };
   } catch (error) {

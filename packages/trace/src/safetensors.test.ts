@@ -495,7 +495,7 @@ describe('fuzzing the decoder with corrupted files', () => {
     expect(accepted).toBeGreaterThanOrEqual(30);
   });
 
-  it('readInto reads any byte range of a tensor into the caller\'s buffer, and refuses one outside it', async () => {
+  it('readInto and readIntoSync read any byte range of a tensor into the caller\'s buffer, and refuse one outside it', async () => {
     const file = path.join(dir, 'read-into.safetensors');
     const values = Float32Array.from({ length: 10 }, (_, i) => i + 0.5);
     writeFileSync(file, encodeSafetensors(new Map([['a', { shape: [2], data: Float32Array.of(7, 8) }], ['b', { shape: [10], data: values }]])));
@@ -506,6 +506,9 @@ describe('fuzzing the decoder with corrupted files', () => {
       await Promise.all([opened.readInto(entry, new Uint8Array(into.buffer, 0, 8), 12), opened.readInto(entry, new Uint8Array(into.buffer, 8, 8), 20)]);
       expect(Array.from(into)).toEqual([3.5, 4.5, 5.5, 6.5]);
       await expect(opened.readInto(entry, new Uint8Array(8), 36)).rejects.toThrow(/tensor b has 40 bytes; bytes 36…44 are outside it/);
+      opened.readIntoSync(entry, new Uint8Array(into.buffer, 4, 8), 0);
+      expect(Array.from(into)).toEqual([3.5, 0.5, 1.5, 6.5]);
+      expect(() => opened.readIntoSync(entry, new Uint8Array(8), 36)).toThrow(/tensor b has 40 bytes; bytes 36…44 are outside it/);
     } finally {
       await opened.close();
     }

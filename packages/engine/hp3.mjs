@@ -1,0 +1,11 @@
+import { loadModel, traceForward, tokenizerForVocabulary } from './dist/node.js';
+import * as tf from '@tensorflow/tfjs-core';
+const n = Number(process.argv[2]);
+const heap = () => (tf.backend().wasm.HEAPU8.length/2**20).toFixed(0)+' MiB heap, rss '+(process.memoryUsage().rss/2**20).toFixed(0);
+let t = performance.now();
+const m = await loadModel('/tmp/gpt2ck', {placement: process.argv[3] ?? 'backend'});
+console.log('load', (performance.now()-t).toFixed(0), heap());
+const ids = Array.from({length:n},(_,i)=>(i*7919)%50257);
+t = performance.now(); m.forward(ids, {unembed:'last'}); console.log('forward', (performance.now()-t).toFixed(0), heap());
+t = performance.now(); m.forward(ids, {unembed:'last'}); console.log('forward2', (performance.now()-t).toFixed(0), heap());
+t = performance.now(); const tr = traceForward(m, tokenizerForVocabulary(50257), {tokens: ids}); console.log('trace', (performance.now()-t).toFixed(0), heap(), JSON.stringify(tr.engine.timings));

@@ -25,7 +25,7 @@ import {
   type Tensor,
   type TensorName,
 } from '@vectorview/trace';
-import type { ForwardMode, Gpt2Model } from './model.js';
+import type { ForwardMode, Gpt2Model, Pass } from './model.js';
 import { embeddingRows, type Gpt2Weights } from './weights.js';
 
 export interface AnalysisOptions {
@@ -36,6 +36,8 @@ export interface AnalysisOptions {
   /** The traced pass's mode, which the probe pass uses too. */
   readonly mode: ForwardMode;
   readonly probeSeed?: number;
+  /** The probe's recorded patterns, when the caller ran probePass beside the traced pass. */
+  readonly probeTensors?: ReadonlyMap<TensorName, Tensor>;
 }
 
 export interface PassAnalysis {
@@ -105,15 +107,33 @@ export function tokenCircuits(weights: Gpt2Weights, ids: readonly number[], laye
  */
 const probeCache = new WeakMap<Gpt2Model, Map<string, Float32Array>>();
 
-function inductionProbe(model: Gpt2Model, probe: readonly number[], repeat: number, mode: ForwardMode): Float32Array {
+/** The induction probe's tokens for a model and seed, or undefined where its context is too short to repeat them. */
+function probeTokens(model: Gpt2Model, options: Pick<AnalysisOptions, 'probeStart' | 'probeSeed'>): number[] | undefined {
+  const { n_vocab, n_context } = model.config;
+  return 2 * PROBE_REPEAT + 1 <= n_context ? inductionProbeTokens(n_vocab, options.probeStart, PROBE_REPEAT, options.probeSeed ?? PROBE_SEED) : undefined;
+}
+
+/** Only the patterns are read back. In the traced pass's own mode, so the weights it uploads serve both. */
+const probeOptions = (mode: ForwardMode) => ({ mode, unembed: 'last', record: (name: string) => name.endsWith('attn.hook_pattern') }) as const;
+
+/**
+ * The probe pass analysePass would run, for the caller to run in the same sweep as the traced pass
+ * (Gpt2Model.forwardEach) and hand back as `probeTensors`; undefined when none is needed (its
+ * scores are cached for this model, or the context is too short).
+ */
+export function probePass(model: Gpt2Model, options: Pick<AnalysisOptions, 'probeStart' | 'probeSeed' | 'mode'>): Pass | undefined {
+  const tokens = probeTokens(model, options);
+  if (!tokens || probeCache.get(model)?.has(tokens.join(','))) return undefined;
+  return { ids: tokens, options: probeOptions(options.mode) };
+}
+
+function inductionProbe(model: Gpt2Model, probe: readonly number[], mode: ForwardMode, ran: ReadonlyMap<TensorName, Tensor> | undefined): Float32Array {
   const key = probe.join(',');
   const cached = probeCache.get(model)?.get(key);
   if (cached) return cached;
   const { n_layer } = model.config;
-  // Only the patterns are read back. In the traced pass's own mode, so the weights it already
-  // uploaded serve (a cold first pass in the other mode would upload and pack them all again).
-  const { tensors } = model.forward(probe, { mode, unembed: 'last', record: (name) => name.endsWith('attn.hook_pattern') });
-  const scores = inductionProbeScores(Array.from({ length: n_layer }, (_, l) => get(tensors, hook.block(l, 'attn.hook_pattern'))), repeat);
+  const tensors = ran ?? model.forward(probe, probeOptions(mode)).tensors;
+  const scores = inductionProbeScores(Array.from({ length: n_layer }, (_, l) => get(tensors, hook.block(l, 'attn.hook_pattern'))), PROBE_REPEAT);
   const forModel = probeCache.get(model) ?? new Map<string, Float32Array>();
   probeCache.set(model, forModel.set(key, scores));
   return scores;
@@ -122,7 +142,7 @@ function inductionProbe(model: Gpt2Model, probe: readonly number[], repeat: numb
 /** Every analysis of the pass whose tensors are given (`ids` its tokens, `decodedId` the token it decoded). */
 export function analysePass(model: Gpt2Model, tensors: ReadonlyMap<TensorName, Tensor>, ids: readonly number[], decodedId: number, options: AnalysisOptions): PassAnalysis {
   const { weights, config } = model;
-  const { n_layer, n_head, n_vocab, n_context } = config;
+  const { n_layer, n_head, n_vocab } = config;
   const n = ids.length;
   const p = n - 1;
   const out = new Map<TensorName, Tensor>();
@@ -160,12 +180,10 @@ export function analysePass(model: Gpt2Model, tensors: ReadonlyMap<TensorName, T
     attribution: { components },
     logit_lens: { points },
   };
-  const repeat = PROBE_REPEAT;
-  if (2 * repeat + 1 <= n_context) {
-    const seed = options.probeSeed ?? PROBE_SEED;
-    const probe = inductionProbeTokens(n_vocab, options.probeStart, repeat, seed);
-    out.set(analysisTensor.inductionProbe, { shape: [n_layer, n_head], data: inductionProbe(model, probe, repeat, options.mode) });
-    metadata.probe_tokens = { seed, repeat, tokens: probe };
+  const probe = probeTokens(model, options);
+  if (probe) {
+    out.set(analysisTensor.inductionProbe, { shape: [n_layer, n_head], data: inductionProbe(model, probe, options.mode, options.probeTensors) });
+    metadata.probe_tokens = { seed: options.probeSeed ?? PROBE_SEED, repeat: PROBE_REPEAT, tokens: probe };
   }
 
   const focus = chooseFocusHead({ components, directLogit, targets }, decodedId, config, options.focus);

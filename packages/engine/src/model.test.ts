@@ -84,3 +84,25 @@ describe('full context', () => {
     expect(row(2, 0).subarray(1).every((p) => p === 0)).toBe(true);
   }, 120_000);
 });
+
+describe('forwardEach', () => {
+  it('runs several sequences in one sweep, each as forward runs it alone, whether the weights stay on the backend or stream from the file', async () => {
+    const [a, b] = [prompts[0]!.ids, prompts[1]!.ids];
+    const onlyPatterns = (name: string) => name.endsWith('attn.hook_pattern');
+    const streamed = await loadModel(FIXTURE_DIR, { placement: 'file' });
+    try {
+      for (const m of [model, streamed]) {
+        const [first, second] = m.forwardEach([{ ids: a, options: { mode: 'vectorwise', unembed: 'all' } }, { ids: b, options: { mode: 'batched', record: onlyPatterns } }]);
+        const alone = [model.forward(a, { mode: 'vectorwise', unembed: 'all' }), model.forward(b, { mode: 'batched', record: onlyPatterns })];
+        for (const [together, single] of [[first!, alone[0]!], [second!, alone[1]!]] as const) {
+          expect(together.logitPositions).toEqual(single.logitPositions);
+          expect([...together.tensors.keys()]).toEqual([...single.tensors.keys()]);
+          for (const [name, t] of single.tensors) expect(maxAbsDiff(together.tensors.get(name)!.data, t.data), name).toBeLessThanOrEqual(1e-6);
+        }
+        expect(second!.tensors.has(hook.block(0, 'hook_resid_pre'))).toBe(false);
+      }
+    } finally {
+      streamed.dispose();
+    }
+  });
+});

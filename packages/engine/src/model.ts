@@ -25,6 +25,20 @@ export interface ForwardOptions {
   readonly record?: (hookName: string) => boolean;
 }
 
+/** One sequence of a forwardEach sweep. */
+export interface Pass {
+  readonly ids: readonly number[];
+  readonly options?: ForwardOptions;
+}
+
+/** A pass with its options resolved. */
+interface RunSpec {
+  readonly ids: readonly number[];
+  readonly mode: ForwardMode;
+  readonly unembed: 'last' | 'all';
+  readonly keep: (hookName: string) => boolean;
+}
+
 export interface ForwardResult {
   readonly tensors: Map<TensorName, Tensor>;
   readonly logitPositions: number[];
@@ -108,12 +122,20 @@ export class Gpt2Model {
 
   /** Runs the forward pass and records every vector. */
   forward(ids: readonly number[], options: ForwardOptions = {}): ForwardResult {
-    return this.run(ids, options.mode ?? 'vectorwise', options.unembed ?? 'last', options.record ?? (() => true));
+    return this.forwardEach([{ ids, options }])[0]!;
+  }
+
+  /**
+   * Runs several sequences in one sweep over the layers, each with its own options: a model that
+   * streams its weights reads and packs each layer once for all of them. Results are in order.
+   */
+  forwardEach(passes: readonly Pass[]): ForwardResult[] {
+    return this.run(passes.map(({ ids, options = {} }) => ({ ids, mode: options.mode ?? 'vectorwise', unembed: options.unembed ?? 'last', keep: options.record ?? (() => true) })));
   }
 
   /** Logits for every position by the batched path, recording nothing (for evaluation). */
   logits(ids: readonly number[]): Float32Array {
-    const { tensors } = this.run(ids, 'batched', 'all', () => false);
+    const [{ tensors }] = this.run([{ ids, mode: 'batched', unembed: 'all', keep: () => false }]) as [ForwardResult];
     return tensors.get('logits')!.data as Float32Array;
   }
 
@@ -139,64 +161,90 @@ export class Gpt2Model {
     releaseBacking(this.weights);
   }
 
-  private run(ids: readonly number[], mode: ForwardMode, unembed: 'last' | 'all', keep: (hookName: string) => boolean): ForwardResult {
+  private run(passes: readonly RunSpec[]): ForwardResult[] {
     const { d_model: d, n_layer, n_vocab } = this.config;
-    const n = ids.length;
-    const tensors = new Map<TensorName, Tensor>();
-    const record: Recorder = (name, t) => {
-      if (!keep(name) && name !== hook.logits) return;
-      tensors.set(name, t instanceof tf.Tensor ? { shape: t.shape, data: t.dataSync() as Float32Array } : t);
-    };
-    // Embedding lookups are row copies: done on the plain arrays, so W_E never has to be uploaded for them.
-    const embed = embeddingRows(this.weights, ids);
-    const posEmbed = this.weights.wpe.slice(0, n * d);
-    if (keep(hook.embed)) tensors.set(hook.embed, { shape: [n, d], data: embed });
-    if (keep(hook.posEmbed)) tensors.set(hook.posEmbed, { shape: [n, d], data: posEmbed });
-    let resid = tf.tidy(() => tf.add(tf.tensor2d(embed, [n, d]), tf.tensor2d(posEmbed, [n, d])) as tf.Tensor2D);
-    for (let l = 0; l < n_layer; l++) {
-      const layer = this.layer(l, mode);
-      const next = tf.tidy(() => {
-        const rec: BlockRecorder = (name, t) => record(hook.block(l, name), t);
-        rec('hook_resid_pre', resid);
-        const x1 = layerNorm(resid, layer.ln1, this.config.layer_norm_eps, (name, t) => rec(`ln1.${name}`, t));
-        const attnOut = mode === 'vectorwise' ? attentionVectorwise(x1, layer, this.config, rec) : attentionBatched(x1, layer, this.config, rec);
-        rec('hook_attn_out', attnOut);
-        const mid = tf.add(resid, attnOut) as tf.Tensor2D;
-        rec('hook_resid_mid', mid);
-        const x2 = layerNorm(mid, layer.ln2, this.config.layer_norm_eps, (name, t) => rec(`ln2.${name}`, t));
-        const pre = tf.fused.matMul({ a: x2, b: layer.fcW, bias: layer.fcB });
-        rec('mlp.hook_pre', pre);
-        const post = geluNew(pre);
-        rec('mlp.hook_post', post);
-        const mlpOut = tf.fused.matMul({ a: post as tf.Tensor2D, b: layer.fcProjW, bias: layer.fcProjB });
-        rec('hook_mlp_out', mlpOut);
-        const out = tf.add(mid, mlpOut) as tf.Tensor2D;
-        rec('hook_resid_post', out);
-        return out;
-      });
-      resid.dispose();
-      resid = next;
-      if (!this.cacheOnDevice) disposeLayer(layer, this.weights.layers[l]!);
-    }
-    const logitPositions = unembed === 'all' ? ids.map((_, p) => p) : [n - 1];
-    // Weights used inside tidy must exist before it, or tidy would dispose the cached copies.
-    const lnF = this.lnF();
-    const wE = this.unembedding();
-    tf.tidy(() => {
-      const normalized = layerNorm(resid, lnF, this.config.layer_norm_eps, (name, t) => record(hook.lnFinal(name), t));
-      record(hook.logits, this.timesUnembedding(unembed === 'all' ? normalized : tf.slice(normalized, [n - 1, 0], [1, d]), wE));
+    const states = passes.map(({ ids, keep }) => {
+      const n = ids.length;
+      const tensors = new Map<TensorName, Tensor>();
+      const record: Recorder = (name, t) => {
+        if (!keep(name) && name !== hook.logits) return;
+        tensors.set(name, t instanceof tf.Tensor ? { shape: t.shape, data: t.dataSync() as Float32Array } : t);
+      };
+      // Embedding lookups are row copies: done on the plain arrays (or the file), so W_E never has to be uploaded for them.
+      const embed = embeddingRows(this.weights, ids);
+      const posEmbed = this.weights.wpe.slice(0, n * d);
+      if (keep(hook.embed)) tensors.set(hook.embed, { shape: [n, d], data: embed });
+      if (keep(hook.posEmbed)) tensors.set(hook.posEmbed, { shape: [n, d], data: posEmbed });
+      return { n, tensors, record, resid: tf.tidy(() => tf.add(tf.tensor2d(embed, [n, d]), tf.tensor2d(posEmbed, [n, d])) as tf.Tensor2D) };
     });
-    resid.dispose();
-    const logits = tensors.get('logits')!;
-    if (logits.shape[1] !== n_vocab) throw new Error(`logits have ${logits.shape[1]} columns, expected ${n_vocab}`);
-    return { tensors, logitPositions };
+    try {
+      const modes = new Set(passes.map((p) => p.mode));
+      for (let l = 0; l < n_layer; l++) {
+        const layer = this.layer(l, modes);
+        try {
+          states.forEach((state, i) => {
+            const next = this.block(l, layer, state.resid, passes[i]!.mode, state.record);
+            state.resid.dispose();
+            state.resid = next;
+          });
+        } finally {
+          if (!this.cacheOnDevice) disposeLayer(layer, this.weights.layers[l]!);
+        }
+      }
+      // Weights used inside tidy must exist before it, or tidy would dispose the cached copies.
+      const lnF = this.lnF();
+      const wE = this.unembedding();
+      // Every pass's rows go through W_U together: a streamed W_U is read once.
+      tf.tidy(() => {
+        const rows = states.map((state, i) => {
+          const normalized = layerNorm(state.resid, lnF, this.config.layer_norm_eps, (name, t) => state.record(hook.lnFinal(name), t));
+          return passes[i]!.unembed === 'all' ? normalized : tf.slice(normalized, [state.n - 1, 0], [1, d]);
+        });
+        const logits = this.timesUnembedding(rows.length === 1 ? rows[0]! : (tf.concat(rows, 0) as tf.Tensor2D), wE);
+        let from = 0;
+        rows.forEach((r, i) => {
+          states[i]!.record(hook.logits, rows.length === 1 ? logits : tf.slice(logits, [from, 0], [r.shape[0], n_vocab]));
+          from += r.shape[0];
+        });
+      });
+    } finally {
+      for (const state of states) state.resid.dispose();
+    }
+    return states.map(({ tensors, n }, i) => {
+      const logits = tensors.get('logits')!;
+      if (logits.shape[1] !== n_vocab) throw new Error(`logits have ${logits.shape[1]} columns, expected ${n_vocab}`);
+      return { tensors, logitPositions: passes[i]!.unembed === 'all' ? passes[i]!.ids.map((_, p) => p) : [n - 1] };
+    });
   }
 
-  private layer(l: number, mode: ForwardMode): LayerOnDevice {
+  /** One transformer block on one sequence's residual stream; returns the stream after it. */
+  private block(l: number, layer: LayerOnDevice, resid: tf.Tensor2D, mode: ForwardMode, record: Recorder): tf.Tensor2D {
+    return tf.tidy(() => {
+      const rec: BlockRecorder = (name, t) => record(hook.block(l, name), t);
+      rec('hook_resid_pre', resid);
+      const x1 = layerNorm(resid, layer.ln1, this.config.layer_norm_eps, (name, t) => rec(`ln1.${name}`, t));
+      const attnOut = mode === 'vectorwise' ? attentionVectorwise(x1, layer, this.config, rec) : attentionBatched(x1, layer, this.config, rec);
+      rec('hook_attn_out', attnOut);
+      const mid = tf.add(resid, attnOut) as tf.Tensor2D;
+      rec('hook_resid_mid', mid);
+      const x2 = layerNorm(mid, layer.ln2, this.config.layer_norm_eps, (name, t) => rec(`ln2.${name}`, t));
+      const pre = tf.fused.matMul({ a: x2, b: layer.fcW, bias: layer.fcB });
+      rec('mlp.hook_pre', pre);
+      const post = geluNew(pre);
+      rec('mlp.hook_post', post);
+      const mlpOut = tf.fused.matMul({ a: post as tf.Tensor2D, b: layer.fcProjW, bias: layer.fcProjB });
+      rec('hook_mlp_out', mlpOut);
+      const out = tf.add(mid, mlpOut) as tf.Tensor2D;
+      rec('hook_resid_post', out);
+      return out;
+    });
+  }
+
+  private layer(l: number, modes: ReadonlySet<ForwardMode>): LayerOnDevice {
     const w = this.weights.layers[l]!;
     const layer = this.layerCache.get(l) ?? uploadLayer(w, this.config);
-    if (mode === 'vectorwise') layer.heads ??= uploadHeads(w, this.config);
-    else layer.fused ??= { attnW: layerMatrix(w, 'attnW', this.config), attnB: tf.tensor1d(w.attnB), projW: layerMatrix(w, 'projW', this.config) };
+    if (modes.has('vectorwise')) layer.heads ??= uploadHeads(w, this.config);
+    if (modes.has('batched')) layer.fused ??= { attnW: layerMatrix(w, 'attnW', this.config), attnB: tf.tensor1d(w.attnB), projW: layerMatrix(w, 'projW', this.config) };
     if (this.cacheOnDevice) this.layerCache.set(l, layer);
     return layer;
   }

@@ -1,8 +1,8 @@
 /** One traced forward pass: tokens in, a Trace (every vector, the decoding step, the graph) out. */
 import { createTrace, decodeNextToken, DEFAULT_DECODE, hook, type Candidate, type DecodeSettings, type EngineInfo, type Trace } from '@vectorview/trace';
 import * as tf from '@tensorflow/tfjs-core';
-import { analysePass } from './analysis.js';
-import type { ForwardMode, Gpt2Model } from './model.js';
+import { analysePass, probePass } from './analysis.js';
+import type { ForwardMode, ForwardResult, Gpt2Model } from './model.js';
 import type { Tokenizer } from './tokenizer.js';
 
 export class InputError extends Error {
@@ -53,8 +53,12 @@ export function traceForward(model: Gpt2Model, tokenizer: Tokenizer, options: Tr
   const ids = tokenize(model, tokenizer, options);
   checkFocus(model, options.focus);
   const mode = options.mode ?? 'vectorwise';
+  const probeStart = tokenizer.endOfText < model.config.n_vocab ? tokenizer.endOfText : 0;
+  const probeSettings = { probeStart, mode, ...(options.probeSeed !== undefined ? { probeSeed: options.probeSeed } : {}) };
+  // The analyses' probe runs in the same sweep: a model streaming its weights reads each layer once.
+  const probe = probePass(model, probeSettings);
   const start = performance.now();
-  const { tensors, logitPositions } = model.forward(ids, { mode, unembed: options.unembed ?? 'last' });
+  const [{ tensors, logitPositions }, probed] = model.forwardEach([{ ids, options: { mode, unembed: options.unembed ?? 'last' } }, ...(probe ? [probe] : [])]) as [ForwardResult, ForwardResult?];
   const forwardMs = performance.now() - start;
   const logits = tensors.get(hook.logits)!;
   const vocab = logits.shape[1]!;
@@ -67,8 +71,7 @@ export function traceForward(model: Gpt2Model, tokenizer: Tokenizer, options: Tr
   tensors.set(hook.decodeProbs, { shape: [vocab], data: probs });
   tensors.set(hook.tokens, { shape: [ids.length], data: Int32Array.from(ids) });
   const analysisStart = performance.now();
-  const probeStart = tokenizer.endOfText < model.config.n_vocab ? tokenizer.endOfText : 0;
-  const analysis = analysePass(model, tensors, ids, record.chosen.id, { probeStart, mode, ...(options.focus ? { focus: options.focus } : {}), ...(options.probeSeed !== undefined ? { probeSeed: options.probeSeed } : {}) });
+  const analysis = analysePass(model, tensors, ids, record.chosen.id, { ...probeSettings, ...(options.focus ? { focus: options.focus } : {}), ...(probed ? { probeTensors: probed.tensors } : {}) });
   for (const [name, t] of analysis.tensors) tensors.set(name, t);
   const analysisMs = performance.now() - analysisStart;
   const tenths = (ms: number) => Math.round(ms * 10) / 10;

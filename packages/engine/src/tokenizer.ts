@@ -43,12 +43,18 @@ const BYTE_TO_UNICODE = byteToUnicodeTable();
 const latin1 = (bytes: Iterable<number>) => String.fromCharCode(...bytes);
 const utf8 = new TextEncoder();
 
-let rankTable: { bytes: Uint8Array[]; rankOf: Map<string, number> } | undefined;
-function ranks() {
-  if (!rankTable) {
-    const bytes = (bpeRanks as (string | number[])[]).map((entry) => (typeof entry === 'string' ? utf8.encode(entry) : Uint8Array.from(entry)));
-    rankTable = { bytes, rankOf: new Map(bytes.map((b, rank) => [latin1(b), rank])) };
-  }
+const entries = bpeRanks as (string | number[])[];
+const ASCII = /^[\x00-\x7f]*$/;
+const entryBytes = (entry: string | number[]) => (typeof entry === 'string' ? utf8.encode(entry) : Uint8Array.from(entry));
+
+/** Each token's bytes, made on first use: building all 50,257 arrays up front cost a command ~0.1 s. */
+const tokenBytes: Uint8Array[] = [];
+const bytesOfRank = (rank: number) => (tokenBytes[rank] ??= entryBytes(entries[rank]!));
+
+let rankTable: Map<string, number> | undefined;
+/** Rank of each token keyed by its bytes as a Latin-1 string; an ASCII entry is its own key. */
+function ranks(): Map<string, number> {
+  rankTable ??= new Map(entries.map((entry, rank) => [typeof entry === 'string' && ASCII.test(entry) ? entry : latin1(entryBytes(entry)), rank]));
   return rankTable;
 }
 
@@ -57,7 +63,7 @@ function ranks() {
  * lowest rank below `maxRank`. Returns the token ids and the merges made, in order.
  */
 function mergeBytes(piece: Uint8Array, maxRank: number): { ids: number[]; merges: [string, string][] } {
-  const { rankOf } = ranks();
+  const rankOf = ranks();
   const parts = Array.from(piece, (b) => latin1([b]));
   const merges: [string, string][] = [];
   for (;;) {
@@ -93,7 +99,7 @@ export function gpt2Tokenizer(options: { merges?: number } = {}): Tokenizer {
 
   const bytesOf = (id: number): Uint8Array => {
     if (!Number.isInteger(id) || id < 0 || id >= vocabSize) throw new TokenizerError(`token id ${id} is outside the vocabulary (0..${vocabSize - 1})`);
-    return id === endOfText ? utf8.encode(END_OF_TEXT) : ranks().bytes[id]!;
+    return id === endOfText ? utf8.encode(END_OF_TEXT) : bytesOfRank(id);
   };
 
   const encodeText = (text: string, out: number[]) => {

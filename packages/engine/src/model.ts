@@ -42,6 +42,8 @@ interface RunSpec {
 export interface ForwardResult {
   readonly tensors: Map<TensorName, Tensor>;
   readonly logitPositions: number[];
+  /** Milliseconds this sequence's transformer blocks took; in a forwardEach sweep, reading and packing the layers is shared and not counted. */
+  readonly blocksMs: number;
 }
 
 interface HeadWeights {
@@ -175,7 +177,7 @@ export class Gpt2Model {
       const posEmbed = this.weights.wpe.slice(0, n * d);
       if (keep(hook.embed)) tensors.set(hook.embed, { shape: [n, d], data: embed });
       if (keep(hook.posEmbed)) tensors.set(hook.posEmbed, { shape: [n, d], data: posEmbed });
-      return { n, tensors, record, resid: tf.tidy(() => tf.add(tf.tensor2d(embed, [n, d]), tf.tensor2d(posEmbed, [n, d])) as tf.Tensor2D) };
+      return { n, tensors, record, blocksMs: 0, resid: tf.tidy(() => tf.add(tf.tensor2d(embed, [n, d]), tf.tensor2d(posEmbed, [n, d])) as tf.Tensor2D) };
     });
     try {
       const modes = new Set(passes.map((p) => p.mode));
@@ -183,7 +185,9 @@ export class Gpt2Model {
         const layer = this.layer(l, modes);
         try {
           states.forEach((state, i) => {
+            const start = performance.now();
             const next = this.block(l, layer, state.resid, passes[i]!.mode, state.record);
+            state.blocksMs += performance.now() - start;
             state.resid.dispose();
             state.resid = next;
           });
@@ -210,10 +214,10 @@ export class Gpt2Model {
     } finally {
       for (const state of states) state.resid.dispose();
     }
-    return states.map(({ tensors, n }, i) => {
+    return states.map(({ tensors, n, blocksMs }, i) => {
       const logits = tensors.get('logits')!;
       if (logits.shape[1] !== n_vocab) throw new Error(`logits have ${logits.shape[1]} columns, expected ${n_vocab}`);
-      return { tensors, logitPositions: passes[i]!.unembed === 'all' ? passes[i]!.ids.map((_, p) => p) : [n - 1] };
+      return { tensors, logitPositions: passes[i]!.unembed === 'all' ? passes[i]!.ids.map((_, p) => p) : [n - 1], blocksMs };
     });
   }
 

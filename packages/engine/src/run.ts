@@ -75,7 +75,7 @@ export function traceForward(model: Gpt2Model, tokenizer: Tokenizer, options: Tr
   for (const [name, t] of analysis.tensors) tensors.set(name, t);
   const analysisMs = performance.now() - analysisStart;
   const tenths = (ms: number) => Math.round(ms * 10) / 10;
-  const engine: EngineInfo = { name: '@vectorview/engine', version: options.engineVersion ?? 'unknown', mode, backend: tf.getBackend(), timings: { ...options.timings, forward_ms: tenths(forwardMs), analysis_ms: tenths(analysisMs) } };
+  const engine: EngineInfo = { name: '@vectorview/engine', version: options.engineVersion ?? 'unknown', mode, backend: tf.getBackend(), timings: { ...options.timings, forward_ms: tenths(forwardMs), ...(probed ? { probe_ms: tenths(probed.blocksMs) } : {}), analysis_ms: tenths(analysisMs) } };
   return createTrace({
     config: model.config,
     prompt: options.prompt ?? tokenizer.decode(ids),

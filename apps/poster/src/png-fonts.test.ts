@@ -12,8 +12,8 @@ function tiny(text: string): Poster {
   return { svg, width: 200, height: 60, physicalWidth: '200px', physicalHeight: '60px', stages: [], drawn: { layer: 0, head: 0 } };
 }
 
-test.skipIf(!existsSync(DEJAVU))('draws a character Inter lacks with a system font, not as a missing glyph', () => {
-  const braille = posterToPng(tiny('⠿⠿⠿⠿'), 96).png;
-  const missing = posterToPng(tiny('中中中中'), 96).png; // in neither Inter nor DejaVu Sans
+test.skipIf(!existsSync(DEJAVU))('draws a character Inter lacks with a system font, not as a missing glyph', async () => {
+  const braille = (await posterToPng(tiny('⠿⠿⠿⠿'), 96)).png;
+  const missing = (await posterToPng(tiny('中中中中'), 96)).png; // in neither Inter nor DejaVu Sans
   expect(Buffer.from(braille).equals(Buffer.from(missing))).toBe(false);
 });

@@ -1,5 +1,4 @@
 /** The poster pipeline: trace (computed or saved) → SVG → optional PDF (Chromium) and PNG (resvg). */
-import { Resvg } from '@resvg/resvg-js';
 import { svgToPdf } from '@vectorview/chromium';
 import { defaultModelDir, defaultModelInfo, defaultPrompt } from '@vectorview/default-model';
 import { inputsFromFlags, tokenizerForVocabulary, traceFromFlags, UsageError, wholeNumberFlag, type ForwardFlagValues } from '@vectorview/engine/node';
@@ -39,8 +38,10 @@ function widthInches(poster: Poster): number {
   return match[2] === 'mm' ? Number(match[1]) / 25.4 : Number(match[1]) / 96;
 }
 
-export function posterToPng(poster: Poster, dpi: number): { png: Uint8Array; width: number; height: number } {
+export async function posterToPng(poster: Poster, dpi: number): Promise<{ png: Uint8Array; width: number; height: number }> {
   const pixels = Math.round(widthInches(poster) * dpi);
+  // Loaded on first use: resvg's loader asks Node for a diagnostic report (~0.1 s) to pick its binary.
+  const { Resvg } = await import('@resvg/resvg-js');
   const rendered = new Resvg(poster.svg, {
     fitTo: { mode: 'width', value: pixels },
     // Inter first; the system's fonts only for characters Inter lacks (Chinese, emoji): see docs/dependencies.md.
@@ -91,7 +92,7 @@ export async function makePoster(request: PosterRequest, progress: (line: string
   if (request.png) {
     progress(`rasterising the PNG at ${dpi} dpi`);
     start = performance.now();
-    const { png, width, height } = posterToPng(poster, dpi);
+    const { png, width, height } = await posterToPng(poster, dpi);
     progress(`  ${width}×${height} px in ${((performance.now() - start) / 1000).toFixed(1)} s`);
     outputs.push({ target: target('png'), data: png, describe: `${width}×${height} px PNG` });
   }

@@ -3,7 +3,7 @@
  * the one the machine has (Debian's `chromium` by default) and says how to get one if it is missing.
  */
 import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 
 export class ChromiumMissingError extends Error {
   override name = 'ChromiumMissingError';
@@ -26,6 +26,8 @@ export async function launchChromium(): Promise<Browser> {
   if (!executablePath) {
     throw new ChromiumMissingError('no Chromium found: install one (Debian: apt-get install chromium) or set VECTORVIEW_CHROMIUM to its path');
   }
+  // Loaded on first use: importing playwright-core takes ~0.7 s, which a poster without a PDF should not pay.
+  const { chromium } = await import('playwright-core');
   return chromium.launch({ executablePath, args: [...CHROMIUM_ARGS] });
 }
 

@@ -23,6 +23,8 @@ export interface ForwardOptions {
   readonly unembed?: 'last' | 'all';
   /** Which hooks to record (default: all); the rest are computed but never read back from the backend. */
   readonly record?: (hookName: string) => boolean;
+  /** Called with each tensor as it is recorded, before the pass goes on (to write it out meanwhile). Its values must not be changed. */
+  readonly onRecord?: (name: TensorName, tensor: Tensor) => void;
 }
 
 /** One sequence of a forwardEach sweep. */
@@ -37,6 +39,7 @@ interface RunSpec {
   readonly mode: ForwardMode;
   readonly unembed: 'last' | 'all';
   readonly keep: (hookName: string) => boolean;
+  readonly onRecord: ((name: TensorName, tensor: Tensor) => void) | undefined;
 }
 
 export interface ForwardResult {
@@ -132,12 +135,12 @@ export class Gpt2Model {
    * streams its weights reads and packs each layer once for all of them. Results are in order.
    */
   forwardEach(passes: readonly Pass[]): ForwardResult[] {
-    return this.run(passes.map(({ ids, options = {} }) => ({ ids, mode: options.mode ?? 'vectorwise', unembed: options.unembed ?? 'last', keep: options.record ?? (() => true) })));
+    return this.run(passes.map(({ ids, options = {} }) => ({ ids, mode: options.mode ?? 'vectorwise', unembed: options.unembed ?? 'last', keep: options.record ?? (() => true), onRecord: options.onRecord })));
   }
 
   /** Logits for every position by the batched path, recording nothing (for evaluation). */
   logits(ids: readonly number[]): Float32Array {
-    const [{ tensors }] = this.run([{ ids, mode: 'batched', unembed: 'all', keep: () => false }]) as [ForwardResult];
+    const [{ tensors }] = this.run([{ ids, mode: 'batched', unembed: 'all', keep: () => false, onRecord: undefined }]) as [ForwardResult];
     return tensors.get('logits')!.data as Float32Array;
   }
 
@@ -165,18 +168,20 @@ export class Gpt2Model {
 
   private run(passes: readonly RunSpec[]): ForwardResult[] {
     const { d_model: d, n_layer, n_vocab } = this.config;
-    const states = passes.map(({ ids, keep }) => {
+    const states = passes.map(({ ids, keep, onRecord }) => {
       const n = ids.length;
       const tensors = new Map<TensorName, Tensor>();
       const record: Recorder = (name, t) => {
         if (!keep(name) && name !== hook.logits) return;
-        tensors.set(name, t instanceof tf.Tensor ? { shape: t.shape, data: t.dataSync() as Float32Array } : t);
+        const values = t instanceof tf.Tensor ? { shape: t.shape, data: t.dataSync() as Float32Array } : t;
+        tensors.set(name, values);
+        onRecord?.(name, values);
       };
       // Embedding lookups are row copies: done on the plain arrays (or the file), so W_E never has to be uploaded for them.
       const embed = embeddingRows(this.weights, ids);
       const posEmbed = this.weights.wpe.slice(0, n * d);
-      if (keep(hook.embed)) tensors.set(hook.embed, { shape: [n, d], data: embed });
-      if (keep(hook.posEmbed)) tensors.set(hook.posEmbed, { shape: [n, d], data: posEmbed });
+      record(hook.embed, { shape: [n, d], data: embed });
+      record(hook.posEmbed, { shape: [n, d], data: posEmbed });
       return { n, tensors, record, blocksMs: 0, resid: tf.tidy(() => tf.add(tf.tensor2d(embed, [n, d]), tf.tensor2d(posEmbed, [n, d])) as tf.Tensor2D) };
     });
     try {

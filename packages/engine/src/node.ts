@@ -261,7 +261,12 @@ export interface TraceDefaults {
  * The trace a command was asked for: read from `--trace FILE`, or computed from --model and
  * --prompt/--tokens with the decoding flags. Reports each step through `progress`.
  */
-export async function traceFromFlags(values: ForwardFlagValues & { trace?: string | undefined; head?: string | undefined; layer?: string | undefined }, defaults: TraceDefaults, progress: (line: string) => void): Promise<Trace> {
+export async function traceFromFlags(
+  values: ForwardFlagValues & { trace?: string | undefined; head?: string | undefined; layer?: string | undefined },
+  defaults: TraceDefaults,
+  progress: (line: string) => void,
+  hooks: Pick<TraceOptions, 'onTensor'> = {},
+): Promise<Trace> {
   if (values.trace !== undefined) {
     const conflicting = (['model', 'prompt', 'tokens', 'temperature', 'top-k', 'top-p', 'seed', 'greedy', 'mode'] as const).filter((f) => values[f] !== undefined);
     if (conflicting.length > 0) throw new UsageError(`--trace draws a saved pass; it cannot be combined with --${conflicting.join(', --')}`);
@@ -277,7 +282,7 @@ export async function traceFromFlags(values: ForwardFlagValues & { trace?: strin
   progress(`loading model ${values.model ?? defaults.modelName ?? defaults.model} and running the ${mode} forward pass`);
   // --layer/--head choose the head drawn in full, so its circuits are computed with the pass; the range is checked against the model.
   const focus = { layer: wholeNumberFlag('layer', values.layer, 0, Number.MAX_SAFE_INTEGER), head: wholeNumberFlag('head', values.head, 0, Number.MAX_SAFE_INTEGER) };
-  const trace = await traceModel(source, { ...input, decode, mode, focus, offline: values.offline === true, progress, ...(defaults.unembed ? { unembed: defaults.unembed } : {}) });
+  const trace = await traceModel(source, { ...input, ...hooks, decode, mode, focus, offline: values.offline === true, progress, ...(defaults.unembed ? { unembed: defaults.unembed } : {}) });
   const t = trace.engine.timings ?? {};
   const chosen = trace.decode!.chosen;
   const duration = (ms = 0) => (ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`);

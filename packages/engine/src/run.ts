@@ -1,5 +1,5 @@
 /** One traced forward pass: tokens in, a Trace (every vector, the decoding step, the graph) out. */
-import { createTrace, decodeNextToken, DEFAULT_DECODE, hook, type Candidate, type DecodeSettings, type EngineInfo, type Trace } from '@vectorview/trace';
+import { createTrace, decodeNextToken, DEFAULT_DECODE, hook, type Candidate, type DecodeSettings, type EngineInfo, type Tensor, type TensorName, type Trace } from '@vectorview/trace';
 import * as tf from '@tensorflow/tfjs-core';
 import { analysePass, probePass } from './analysis.js';
 import type { ForwardMode, ForwardResult, Gpt2Model } from './model.js';
@@ -30,6 +30,8 @@ export interface TraceOptions {
   readonly probeSeed?: number;
   /** ISO date stamped on the trace; defaults to now. */
   readonly created?: string;
+  /** Called with each tensor of the traced pass as it is recorded (vectorview-trace writes it out meanwhile); its values must not be changed. */
+  readonly onTensor?: (name: TensorName, tensor: Tensor) => void;
 }
 
 /** Checks the input and turns it into token ids. */
@@ -58,7 +60,7 @@ export function traceForward(model: Gpt2Model, tokenizer: Tokenizer, options: Tr
   // The analyses' probe runs in the same sweep: a model streaming its weights reads each layer once.
   const probe = probePass(model, probeSettings);
   const start = performance.now();
-  const [{ tensors, logitPositions }, probed] = model.forwardEach([{ ids, options: { mode, unembed: options.unembed ?? 'last' } }, ...(probe ? [probe] : [])]) as [ForwardResult, ForwardResult?];
+  const [{ tensors, logitPositions }, probed] = model.forwardEach([{ ids, options: { mode, unembed: options.unembed ?? 'last', ...(options.onTensor ? { onRecord: options.onTensor } : {}) } }, ...(probe ? [probe] : [])]) as [ForwardResult, ForwardResult?];
   const forwardMs = performance.now() - start;
   const logits = tensors.get(hook.logits)!;
   const vocab = logits.shape[1]!;

@@ -1,5 +1,5 @@
 /** vectorview-trace: one traced forward pass written as a safetensors file of TransformerLens-named tensors. */
-import { checkOutputs, createdNote, traceWriter, writeOutputs } from '@vectorview/trace/node';
+import { checkOutputs, createdNote, TraceStream, writeOutputs } from '@vectorview/trace/node';
 import { FORWARD_FLAGS, FORWARD_HELP, helpText, inputsFromFlags, parseFlags, progressToStderr, runCommand, traceFromFlags, UsageError, type FlagHelp } from './node.js';
 
 const FLAGS = { ...FORWARD_FLAGS, out: { type: 'string' }, json: { type: 'boolean' }, 'last-only': { type: 'boolean' } } as const;
@@ -39,8 +39,23 @@ await runCommand('vectorview-trace', async (argv) => {
   if (flags.tokens === undefined && flags.prompt === undefined) throw new UsageError('missing --prompt TEXT or --tokens IDS');
   const out = { flag: '--out', path: flags.out };
   checkOutputs([out], inputsFromFlags(flags, model));
-  const trace = await traceFromFlags(flags, { model, ...(bundled ? { modelName: bundled.defaultModelInfo.name } : {}), prompt: '', unembed: flags['last-only'] ? 'last' : 'all' }, progressToStderr);
-  const { createdFolders } = await writeOutputs([{ target: out, data: traceWriter(trace) }]);
+  // The trace is written while the pass runs, each tensor as it is recorded. Its header holds every
+  // token's text, bytes and merges (~250 bytes a token), so its room grows with the prompt.
+  const stream = new TraceStream(64 * 1024 + 512 * (flags.tokens !== undefined ? flags.tokens.split(',').length : Buffer.byteLength(flags.prompt ?? '')));
+  const writing = writeOutputs([{ target: out, data: stream.writer }]);
+  // A failure to write is reported below, after the pass, not as an unhandled rejection meanwhile.
+  writing.catch(() => undefined);
+  let trace;
+  try {
+    trace = await traceFromFlags(flags, { model, ...(bundled ? { modelName: bundled.defaultModelInfo.name } : {}), prompt: '', unembed: flags['last-only'] ? 'last' : 'all' }, progressToStderr, { onTensor: (name, tensor) => stream.add(name, tensor) });
+  } catch (error) {
+    // The pass's own error is the one to report; the staged file is removed first.
+    stream.abort(error instanceof Error ? error : new Error(String(error)));
+    await writing.catch(() => undefined);
+    throw error;
+  }
+  stream.finishTrace(trace);
+  const { createdFolders } = await writing;
   const chosen = trace.decode!.chosen;
   process.stderr.write(`wrote ${flags.out} (${trace.tensors.size} tensors, ${trace.tokens.length} token${trace.tokens.length === 1 ? '' : 's'}); next token ${JSON.stringify(chosen.text)} (${chosen.id}) p=${chosen.prob.toFixed(4)}${createdNote(createdFolders)}\n`);
   if (flags.json) {

@@ -1,8 +1,8 @@
 /** File access for safetensors and traces: Node only, kept out of the browser-safe entry. */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { open, rename, stat, type FileHandle } from 'node:fs/promises';
 import { writeOutputs, type OutputWriter } from './outputs.js';
-import { decodeTensorBytes, parseHeader, readHeaderLength, SafetensorsError, safetensorsHeader, type SafetensorsHeader, type Tensor, type TensorEntry } from './safetensors.js';
+import { decodeTensorBytes, parseHeader, placedHeader, readHeaderLength, SafetensorsError, safetensorsHeader, type PlacedTensor, type SafetensorsHeader, type Tensor, type TensorEntry } from './safetensors.js';
 import { traceFromHeader, traceMetadata, type Trace } from './trace.js';
 
 export interface SafetensorsFile {
@@ -42,6 +42,8 @@ async function checkRegularFile(path: string, cannot: string): Promise<void> {
 
 /** One read call's most bytes: Node refuses reads above 2 GiB. */
 const READ_CHUNK = 1 << 30;
+/** The buffer a rewritten stream copies its data through. */
+const COPY_CHUNK = 16 * 2 ** 20;
 
 const truncated = (entry: TensorEntry, path?: string) => new SafetensorsError(`${path === undefined ? '' : `${path}: `}tensor ${entry.name} is truncated`);
 
@@ -167,6 +169,110 @@ export function safetensorsWriter(tensors: ReadonlyMap<string, Tensor>, metadata
       await handle.close();
     }
   };
+}
+
+/**
+ * A safetensors file written while its tensors are still being produced. `add` queues a tensor's
+ * bytes at once, so the writes run on Node's I/O threads beside the caller's work (a forward pass);
+ * `finish` adds whatever was not added yet and writes the header into the room kept before the data,
+ * padded with spaces as the format allows. A header that outgrows its room costs one rewrite of the
+ * file. Hand `writer` to writeOutputs (staged, renamed into place when finished); `abort` fails it.
+ * A tensor's values must not change once added.
+ */
+export class SafetensorsStream {
+  readonly writer: OutputWriter;
+  private readonly room: number;
+  private readonly placed: PlacedTensor[] = [];
+  private readonly names = new Map<string, Tensor>();
+  private dataBytes = 0;
+  private handle: FileHandle | undefined;
+  private readonly writes: Promise<unknown>[] = [];
+  private readonly ended: Promise<Record<string, string>>;
+  private end!: { resolve: (metadata: Record<string, string>) => void; reject: (error: Error) => void };
+
+  /** `headerRoom`: bytes kept for the header's JSON (rounded up to a multiple of 8). */
+  constructor(headerRoom: number) {
+    this.room = Math.ceil(headerRoom / 8) * 8;
+    this.ended = new Promise((resolve, reject) => (this.end = { resolve, reject }));
+    // An abort before the writer waits for the end is its failure, not an unhandled rejection.
+    this.ended.catch(() => undefined);
+    this.writer = async (temporary) => {
+      // Read as well as written: a header that outgrows its room has the data read back.
+      const handle = await open(temporary, 'w+');
+      try {
+        this.handle = handle;
+        for (const { tensor, begin } of this.placed) this.queue(tensor, begin);
+        const metadata = await this.ended;
+        await Promise.all(this.writes);
+        const header = placedHeader(this.placed, metadata, this.room);
+        if (header) await handle.write(header, 0, header.length, 0);
+        else await this.rewrite(handle, temporary, metadata);
+      } finally {
+        // A failed run's writes still settle before the file closes (and its staged copy is removed).
+        await Promise.allSettled(this.writes);
+        this.handle = undefined;
+        await handle.close();
+      }
+    };
+  }
+
+  add(name: string, tensor: Tensor): void {
+    if (this.names.has(name)) throw new SafetensorsError(`tensor ${name} was added twice`);
+    const count = tensor.shape.reduce((a: number, b: number) => a * b, 1);
+    if (count !== tensor.data.length) throw new SafetensorsError(`tensor ${name}: shape [${tensor.shape.join(', ')}] does not match its ${tensor.data.length} values`);
+    this.names.set(name, tensor);
+    this.placed.push({ name, tensor, begin: this.dataBytes });
+    if (this.handle) this.queue(tensor, this.dataBytes);
+    this.dataBytes += tensor.data.byteLength;
+  }
+
+  /** Completes the file as holding exactly `tensors` (those added, each unchanged, and the rest) and `metadata`. */
+  finish(tensors: ReadonlyMap<string, Tensor>, metadata: Record<string, string> = {}): void {
+    for (const [name, tensor] of this.names) {
+      if (tensors.get(name) !== tensor) throw new SafetensorsError(`tensor ${name} was written but is not the one finishing the file`);
+    }
+    for (const [name, tensor] of tensors) if (!this.names.has(name)) this.add(name, tensor);
+    this.end.resolve(metadata);
+  }
+
+  abort(reason: Error): void {
+    this.end.reject(reason);
+  }
+
+  private queue(tensor: Tensor, begin: number): void {
+    const { data } = tensor;
+    const written = this.handle!.write(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), 0, data.byteLength, 8 + this.room + begin);
+    // Its failure (a full disk) is reported when the writer gathers the writes, not as an unhandled rejection meanwhile.
+    written.catch(() => undefined);
+    this.writes.push(written);
+  }
+
+  /** The header did not fit its room: the file again, with a header of its own size before the same data. */
+  private async rewrite(handle: FileHandle, temporary: string, metadata: Record<string, string>): Promise<void> {
+    const header = placedHeader(this.placed, metadata);
+    const full = `${temporary}.full`;
+    const out = await open(full, 'w');
+    try {
+      await out.write(header);
+      const chunk = new Uint8Array(COPY_CHUNK);
+      for (let done = 0; done < this.dataBytes; ) {
+        const { bytesRead } = await handle.read(chunk, 0, Math.min(chunk.length, this.dataBytes - done), 8 + this.room + done);
+        if (bytesRead === 0) throw new SafetensorsError(`${temporary} is shorter than the tensors written to it`);
+        await out.write(chunk, 0, bytesRead, header.length + done);
+        done += bytesRead;
+      }
+    } finally {
+      await out.close();
+    }
+    await rename(full, temporary);
+  }
+}
+
+/** A trace file written as its pass runs (SafetensorsStream); `finish` takes the finished trace. */
+export class TraceStream extends SafetensorsStream {
+  finishTrace(trace: Trace): void {
+    this.finish(trace.tensors, traceMetadata(trace));
+  }
 }
 
 /** A trace as a safetensors file, streamed (see safetensorsWriter). */

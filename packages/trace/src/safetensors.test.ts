@@ -1,9 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 // ./node.js is the source of `@vectorview/trace/node`; importing it directly keeps one SafetensorsError class.
-import { openSafetensorsFile } from './node.js';
+import { openSafetensorsFile, SafetensorsStream, writeOutputs } from './node.js';
 import { decodeSafetensors, encodeSafetensors, SafetensorsError, type Tensor } from './safetensors.js';
 
 const FIXTURE_MODEL = new URL('../../../fixtures/gpt2-tiny-hf/model.safetensors', import.meta.url);
@@ -551,5 +551,65 @@ describe('fuzzing the decoder with corrupted files', () => {
     await expect(openSafetensorsFile(path.join(dir, 'absent.safetensors'))).rejects.toThrow(/absent\.safetensors: no such file/);
     await expect(openSafetensorsFile(dir)).rejects.toThrow(SafetensorsError);
     await expect(openSafetensorsFile(dir)).rejects.toThrow(/is (not a regular file|a directory)/);
+  });
+});
+
+describe('SafetensorsStream (@vectorview/trace/node)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vv-stream-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const tensor = (n: number, at: number): Tensor => ({ shape: [n], data: Float32Array.from({ length: n }, (_, i) => at + i / 4) });
+  const all = new Map<string, Tensor>([
+    ['early', tensor(5, 1)],
+    ['during', tensor(300, -7)],
+    ['ids', { shape: [3], data: Int32Array.of(4, 5, 6) }],
+    ['late', tensor(2, 9)],
+  ]);
+
+  /** Streams `all`: one tensor before the file opens, one while it is open, the rest at finish. */
+  async function streamed(name: string, room: number): Promise<Uint8Array> {
+    const stream = new SafetensorsStream(room);
+    stream.add('early', all.get('early')!);
+    const file = path.join(dir, name);
+    const writing = writeOutputs([{ target: { flag: '--out', path: file }, data: stream.writer }]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    stream.add('during', all.get('during')!);
+    stream.finish(all, { format: 'test' });
+    await writing;
+    return readFileSync(file);
+  }
+
+  it('writes each tensor as it is added, the rest at finish, and the header into the room kept for it', async () => {
+    const bytes = await streamed('roomy.safetensors', 4096);
+    expect(Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true))).toBe(4096);
+    const decoded = decodeSafetensors(bytes);
+    expect(decoded.metadata).toEqual({ format: 'test' });
+    expect([...decoded.tensors.keys()]).toEqual(['early', 'during', 'ids', 'late']);
+    for (const [name, t] of all) {
+      expect(decoded.tensors.get(name)!.shape, name).toEqual(t.shape);
+      sameValues(decoded.tensors.get(name)!.data, t.data);
+    }
+  });
+
+  it('rewrites the file when the header outgrows its room, with the same contents', async () => {
+    const bytes = await streamed('cramped.safetensors', 16);
+    const decoded = decodeSafetensors(bytes);
+    expect(Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true))).toBeGreaterThan(16);
+    for (const [name, t] of all) sameValues(decoded.tensors.get(name)!.data, t.data);
+    expect(readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]);
+  });
+
+  it('an abort fails the output with its reason and leaves no file; finishing with another tensor under a written name is refused', async () => {
+    const stream = new SafetensorsStream(1024);
+    const file = path.join(dir, 'aborted.safetensors');
+    const writing = writeOutputs([{ target: { flag: '--out', path: file }, data: stream.writer }]);
+    stream.add('during', all.get('during')!);
+    stream.abort(new Error('the pass failed'));
+    await expect(writing).rejects.toThrow(/the pass failed/);
+    expect(existsSync(file)).toBe(false);
+
+    const other = new SafetensorsStream(1024);
+    other.add('early', tensor(5, 1));
+    expect(() => other.finish(all)).toThrow(/tensor early was written but is not the one finishing the file/);
+    expect(() => other.add('early', tensor(5, 1))).toThrow(/added twice/);
   });
 });

@@ -255,21 +255,44 @@ export function decodeSafetensors(bytes: Uint8Array): { metadata: Record<string,
 /** The header bytes (padded to 8 bytes as HF does) and tensor order of a safetensors file, without its data. */
 export function safetensorsHeader(tensors: ReadonlyMap<string, Tensor> | Record<string, Tensor>, metadata: Record<string, string> = {}): { header: Uint8Array; entries: [string, Tensor][]; dataBytes: number } {
   const entries = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors);
+  let offset = 0;
+  const placed = entries.map(([name, tensor]): PlacedTensor => {
+    const begin = offset;
+    offset += tensor.data.byteLength;
+    return { name, tensor, begin };
+  });
+  return { header: placedHeader(placed, metadata), entries, dataBytes: offset };
+}
+
+/** A tensor and where its bytes begin in the data section. */
+export interface PlacedTensor {
+  readonly name: string;
+  readonly tensor: Tensor;
+  readonly begin: number;
+}
+
+/**
+ * The header (length prefix and JSON) of tensors at the given data offsets, padded with spaces to a
+ * multiple of 8 bytes, or to `room` bytes of JSON when it fits in them (a header written into space
+ * kept before the data). Undefined when it does not fit in `room`.
+ */
+export function placedHeader(placed: readonly PlacedTensor[], metadata: Record<string, string>): Uint8Array;
+export function placedHeader(placed: readonly PlacedTensor[], metadata: Record<string, string>, room: number): Uint8Array | undefined;
+export function placedHeader(placed: readonly PlacedTensor[], metadata: Record<string, string>, room?: number): Uint8Array | undefined {
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) header['__metadata__'] = metadata;
-  let offset = 0;
-  for (const [name, tensor] of entries) {
+  for (const { name, tensor, begin } of placed) {
     const count = tensor.shape.reduce((a: number, b: number) => a * b, 1);
     if (count !== tensor.data.length) throw new SafetensorsError(`tensor ${name}: shape [${tensor.shape.join(', ')}] does not match its ${tensor.data.length} values`);
     const dtype = tensor.data instanceof Int32Array ? 'I32' : 'F32';
-    header[name] = { dtype, shape: tensor.shape, data_offsets: [offset, offset + tensor.data.byteLength] };
-    offset += tensor.data.byteLength;
+    header[name] = { dtype, shape: tensor.shape, data_offsets: [begin, begin + tensor.data.byteLength] };
   }
   const json = new TextEncoder().encode(JSON.stringify(header));
-  const out = new Uint8Array(8 + Math.ceil(json.length / 8) * 8).fill(0x20);
+  if (room !== undefined && json.length > room) return undefined;
+  const out = new Uint8Array(8 + (room ?? Math.ceil(json.length / 8) * 8)).fill(0x20);
   new DataView(out.buffer).setBigUint64(0, BigInt(out.length - 8), true);
   out.set(json, 8);
-  return { header: out, entries, dataBytes: offset };
+  return out;
 }
 
 /** Writes float32 / int32 tensors and string metadata as safetensors. */

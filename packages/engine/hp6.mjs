@@ -1,0 +1,10 @@
+import { loadModel } from './dist/node.js';
+const n = Number(process.argv[2]); const placement = process.argv[3];
+const m = await loadModel('/tmp/gpt2ck', {placement});
+const ids = Array.from({length:n},(_,i)=>(i*7919)%50257);
+m.forward(ids, {unembed:'last'});
+const { Session } = await import('node:inspector/promises');
+const s = new Session(); s.connect(); await s.post('Profiler.enable'); await s.post('Profiler.start');
+let t = performance.now(); m.forward(ids, {unembed:'last'}); console.log(placement, 'forward2', (performance.now()-t).toFixed(0));
+const { profile } = await s.post('Profiler.stop');
+const fs = await import('node:fs'); const d = '/tmp/prof-' + placement; fs.rmSync(d,{recursive:true,force:true}); fs.mkdirSync(d); fs.writeFileSync(d + '/p.cpuprofile', JSON.stringify(profile));

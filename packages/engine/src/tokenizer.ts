@@ -44,7 +44,8 @@ const latin1 = (bytes: Iterable<number>) => String.fromCharCode(...bytes);
 const utf8 = new TextEncoder();
 
 const entries = bpeRanks as (string | number[])[];
-const ASCII = /^[\x00-\x7f]*$/;
+/** Printable ASCII: such an entry's bytes are its own characters (others take the general path). */
+const PRINTABLE_ASCII = /^[ -~]*$/;
 const entryBytes = (entry: string | number[]) => (typeof entry === 'string' ? utf8.encode(entry) : Uint8Array.from(entry));
 
 /** Each token's bytes, made on first use: building all 50,257 arrays up front cost a command ~0.1 s. */
@@ -52,9 +53,9 @@ const tokenBytes: Uint8Array[] = [];
 const bytesOfRank = (rank: number) => (tokenBytes[rank] ??= entryBytes(entries[rank]!));
 
 let rankTable: Map<string, number> | undefined;
-/** Rank of each token keyed by its bytes as a Latin-1 string; an ASCII entry is its own key. */
+/** Rank of each token keyed by its bytes as a Latin-1 string; a printable ASCII entry is its own key. */
 function ranks(): Map<string, number> {
-  rankTable ??= new Map(entries.map((entry, rank) => [typeof entry === 'string' && ASCII.test(entry) ? entry : latin1(entryBytes(entry)), rank]));
+  rankTable ??= new Map(entries.map((entry, rank) => [typeof entry === 'string' && PRINTABLE_ASCII.test(entry) ? entry : latin1(entryBytes(entry)), rank]));
   return rankTable;
 }
 

@@ -1,7 +1,8 @@
 /**
  * The analyses of one traced pass, at its last position (definitions: docs/trace-format.md). The
  * maths on activations comes from @vectorview/trace; the engine adds what only it has: the weights,
- * W_U on the backend for the logit lens, and a second forward pass on the induction probe.
+ * W_U on the backend for the logit lens, and the induction probe's sequence, which the traced pass's
+ * sweep over the layers runs beside it (probePass) or, without that, a pass of its own.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {

@@ -140,8 +140,7 @@ export class Gpt2Model {
 
   /** Logits for every position by the batched path, recording nothing (for evaluation). */
   logits(ids: readonly number[]): Float32Array {
-    const [{ tensors }] = this.run([{ ids, mode: 'batched', unembed: 'all', keep: () => false, onRecord: undefined }]) as [ForwardResult];
-    return tensors.get('logits')!.data as Float32Array;
+    return this.forward(ids, { mode: 'batched', unembed: 'all', record: () => false }).tensors.get('logits')!.data as Float32Array;
   }
 
   /** Rows [count, d_model], already through the final LayerNorm, times W_U: [count, n_vocab] logits (the logit lens). */

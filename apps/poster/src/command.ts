@@ -1,5 +1,5 @@
 /** vectorview-poster: a prompt (or a saved trace) in, a poster out as SVG, and optionally PDF and PNG. */
-import { helpText, parseFlags, progressToStderr, runCommand, TRACE_INPUT_FLAGS, TRACE_INPUT_HELP, UsageError, type FlagHelp } from '@vectorview/engine/node';
+import { helpText, OUTPUT_RULE, parseFlags, progressToStderr, runCommand, TRACE_INPUT_FLAGS, TRACE_INPUT_HELP, UsageError, type FlagHelp } from '@vectorview/engine/node';
 import { createdNote, writeOutputs } from '@vectorview/trace/node';
 import { makePoster, POSTER_SIZES, type PosterRequest } from './poster.js';
 
@@ -37,7 +37,7 @@ const HELP = {
 await runCommand('vectorview-poster', async (argv) => {
   const flags = parseFlags(argv, FLAGS);
   if (flags.help) {
-    process.stdout.write(`${helpText(USAGE, HELP)}\nMissing output folders are created; no output may write over an input or another output.\n`);
+    process.stdout.write(`${helpText(USAGE, HELP)}\n${OUTPUT_RULE}\n`);
     return;
   }
   if (flags.dpi !== undefined && flags.png === undefined) throw new UsageError('--dpi applies to --png; add --png FILE');

@@ -1,5 +1,5 @@
 /** vectorview-talk: a prompt (or a saved trace) in, a reveal.js talk out, and optionally its PDF. */
-import { helpText, parseFlags, progressToStderr, runCommand, TRACE_INPUT_FLAGS, TRACE_INPUT_HELP, type FlagHelp } from '@vectorview/engine/node';
+import { helpText, OUTPUT_RULE, parseFlags, progressToStderr, runCommand, TRACE_INPUT_FLAGS, TRACE_INPUT_HELP, type FlagHelp } from '@vectorview/engine/node';
 import { createdNote } from '@vectorview/trace/node';
 import { DEFAULT_THEME } from './assets.js';
 import { TALK_LENGTHS } from './slides.js';
@@ -32,7 +32,7 @@ const HELP = {
 await runCommand('vectorview-talk', async (argv) => {
   const flags = parseFlags(argv, FLAGS);
   if (flags.help) {
-    process.stdout.write(`${helpText(USAGE, HELP)}\nMissing output folders are created; no output may write over an input or another output.\n`);
+    process.stdout.write(`${helpText(USAGE, HELP)}\n${OUTPUT_RULE}\n`);
     return;
   }
   const request: TalkRequest = { ...flags };

@@ -86,6 +86,9 @@ export const TRACE_INPUT_HELP = {
 } as const satisfies Record<keyof typeof TRACE_INPUT_FLAGS, FlagHelp>;
 
 /** `--help`'s text: the usage line, then every flag with its meaning and default. */
+/** The last line of help for commands that write files: the rule writeOutputs enforces. */
+export const OUTPUT_RULE = 'Missing output folders are created; no output may write over an input or another output.';
+
 export function helpText(summary: string, help: Readonly<Record<string, FlagHelp>>): string {
   const rows = Object.entries(help).map(([name, h]) => [`--${name}${h.value ? ` ${h.value}` : ''}`, `${h.meaning}${h.default ? ` (default: ${h.default})` : ''}`] as const);
   const width = Math.min(34, Math.max(...rows.map(([flag]) => flag.length)));

@@ -197,6 +197,27 @@ describe('loading HF checkpoint variants', () => {
     }
   });
 
+  // A pass reads these unchecked and finds them through its residual stream or its logits (FileTensor).
+  it.each([
+    ['a key column of c_attn', 'transformer.h.0.attn.c_attn.weight', 37, -Infinity],
+    ['c_fc', 'transformer.h.1.mlp.c_fc.weight', 1000, Infinity],
+    ['a row of W_E that no prompt token uses', 'transformer.wte.weight', 7 * 32 + 3, NaN],
+  ])('placement \'file\' names %s holding a non-finite value, in both modes', async (_what, key, element, value) => {
+    const edited = variant((t) => {
+      const data = Float32Array.from(t.get(key)!.data);
+      data[element] = value;
+      t.set(key, { shape: t.get(key)!.shape, data });
+    });
+    const model = await loadModel(checkpoint(`file-bad-${element}`, edited), { placement: 'file' });
+    try {
+      for (const mode of ['vectorwise', 'batched'] as const) {
+        expect(() => model.forward(PROMPT, { mode }), mode).toThrow(new RegExp(`tensor ${key.replaceAll('.', '\\.')} holds ${value} at element ${element}; weights must be finite`));
+      }
+    } finally {
+      model.dispose();
+    }
+  });
+
   it('keys without the `transformer.` prefix load the same weights', async () => {
     const bytes = variant((t) => {
       for (const [k, v] of [...t]) {

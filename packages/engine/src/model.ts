@@ -10,10 +10,10 @@
  * Both record every vector under its TransformerLens hook name.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { hook, type BlockHook, type HookName, type LnFinalHook, type ModelConfig, type Tensor, type TensorName } from '@vectorview/trace';
-import { deviceCopies, deviceCopy, fileTensor, hasFileTensors, releaseBacking } from './backed-weights.js';
+import { firstNonFinite, hook, type BlockHook, type HookName, type LnFinalHook, type ModelConfig, type Tensor, type TensorName } from '@vectorview/trace';
+import { assertFinite, deviceCopies, deviceCopy, fileTensor, hasFileTensors, releaseBacking } from './backed-weights.js';
 import { filledTensor, leadingSlice, valuesView } from './heap.js';
-import { embeddingRows, hasUntiedHead, weightBytes, type Gpt2Weights, type LayerMatrix, type LayerWeights } from './weights.js';
+import { embeddingRows, hasUntiedHead, LAYER_MATRICES, weightBytes, type Gpt2Weights, type LayerMatrix, type LayerWeights } from './weights.js';
 
 export type ForwardMode = 'vectorwise' | 'batched';
 
@@ -195,6 +195,7 @@ export class Gpt2Model {
             state.resid.dispose();
             state.resid = next;
           });
+          checkReadLayer(this.weights.layers[l]!, states[0]!.resid);
         } finally {
           if (!this.cacheOnDevice) disposeLayer(layer, this.weights.layers[l]!);
         }
@@ -298,6 +299,9 @@ export class Gpt2Model {
     }
     const product = tf.transpose(tf.concat(parts, 0)) as tf.Tensor2D;
     tf.dispose(parts);
+    // Read unchecked (FileTensor): a non-finite entry of W_U's table makes its logit non-finite in every row.
+    const inFile = fileTensor(this.weights, this.unembedKey);
+    if (inFile && firstNonFinite(valuesView(product).subarray(0, n_vocab)) >= 0) assertFinite(inFile);
     return product;
   }
 }
@@ -310,6 +314,20 @@ function layerMatrix(w: LayerWeights, key: LayerMatrix, config: ModelConfig): tf
   if (copy) return copy;
   const inFile = fileTensor(w, key);
   return inFile ? filledTensor(shapes[key], (bytes) => inFile.read(bytes, 0)) : tf.tensor2d(w[key], shapes[key]);
+}
+
+/**
+ * Names a non-finite weight of a layer whose matrices were read unchecked from the checkpoint
+ * (FileTensor), if the residual stream after the layer shows one. Any finite input times a column
+ * holding NaN or ±∞ is non-finite, and LayerNorm and softmax carry that into the whole row, so a
+ * stream that stayed finite proves the layer's matrices were.
+ */
+function checkReadLayer(w: LayerWeights, resid: tf.Tensor2D): void {
+  if (!hasFileTensors(w) || firstNonFinite(valuesView(resid)) < 0) return;
+  for (const key of Object.keys(LAYER_MATRICES) as LayerMatrix[]) {
+    const inFile = fileTensor(w, key);
+    if (inFile) assertFinite(inFile);
+  }
 }
 
 /** Frees a matrix layerMatrix uploaded for one use; the loader's copy stays. */

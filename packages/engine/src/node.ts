@@ -108,17 +108,15 @@ export async function loadCheckpoint(weightsFile: string, configJson: unknown, n
     const lmHead = byName.get('lm_head.weight');
     if (!config.tied_embeddings && !lmHead) throw new ConfigError(`${weightsFile}: the config unties the embeddings (tie_word_embeddings false) but the file has no lm_head.weight`);
     const nonFinite = (entry: TensorEntry, value: number, at: number) => new WeightsError(`${weightsFile}: tensor ${entry.name} holds ${value} at element ${at}; weights must be finite`);
-    const check = (entry: TensorEntry, bytes: Uint8Array, from: number) => {
-      const values = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+    const checkValues = (entry: TensorEntry, values: Float32Array, from: number) => {
       const bad = firstNonFinite(values);
-      if (bad >= 0) throw nonFinite(entry, values[bad]!, from / 4 + bad);
+      if (bad >= 0) throw nonFinite(entry, values[bad]!, from + bad);
     };
+    const check = (entry: TensorEntry, bytes: Uint8Array, from: number) => checkValues(entry, new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4), from / 4);
     const inFile = (entry: TensorEntry): FileTensor => ({
       shape: entry.shape,
-      read(bytes, from) {
-        file.readIntoSync(entry, bytes, from);
-        check(entry, bytes, from);
-      },
+      read: (bytes, from) => file.readIntoSync(entry, bytes, from),
+      check: (values, from) => checkValues(entry, values, from),
     });
     // Only a float32 tensor of the expected shape is placed; any other is read plainly, for weightsFromTensors to name the mismatch.
     const placed = (key: string, entry: TensorEntry) => placement !== 'memory' && entry.dtype === 'F32' && entry.shape.join() === (key === 'lm_head.weight' ? [config.n_vocab, config.d_model] : shapes.get(key))?.join();

@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { randomLcg } from 'd3-random';
-import { attachValues, deviceCopy, fileTensor, isBacked } from './backed-weights.js';
+import { attachValues, deviceCopy, fileTensor, isBacked, readChecked } from './backed-weights.js';
 import { normalizeConfig, type ModelConfig, type Tensor } from '@vectorview/trace';
 
 export interface LayerWeights {
@@ -129,7 +129,7 @@ export function embeddingRows(weights: Gpt2Weights, ids: readonly number[], unem
   const out = new Float32Array(ids.length * d);
   const inFile = fileTensor(weights, key);
   if (inFile) {
-    ids.forEach((id, i) => inFile.read(new Uint8Array(out.buffer, i * d * 4, d * 4), id * d * 4));
+    ids.forEach((id, i) => readChecked(inFile, new Uint8Array(out.buffer, i * d * 4, d * 4), id * d * 4));
     return out;
   }
   const table = key === 'lmHead' ? weights.lmHead! : weights.wte;

@@ -18,11 +18,13 @@ import {
   inductionProbeTokens,
   layerNormVector,
   lensPoints,
+  lensRows,
   logitLens,
   PROBE_REPEAT,
   PROBE_SEED,
   vectorAt,
   type AnalysisMetadata,
+  type FinalLayerNorm,
   type Tensor,
   type TensorName,
 } from '@vectorview/trace';
@@ -39,6 +41,8 @@ export interface AnalysisOptions {
   readonly probeSeed?: number;
   /** The probe's recorded patterns, when the caller ran probePass beside the traced pass. */
   readonly probeTensors?: ReadonlyMap<TensorName, Tensor>;
+  /** The logits of lensRowsOf's rows, when the caller's forward sweep unembedded them (ForwardOptions.unembedAlso). */
+  readonly lensLogits?: Float32Array;
 }
 
 export interface PassAnalysis {
@@ -140,6 +144,19 @@ function inductionProbe(model: Gpt2Model, probe: readonly number[], mode: Forwar
   return scores;
 }
 
+const finalLayerNorm = ({ weights, config }: Gpt2Model): FinalLayerNorm => ({ gamma: weights.lnF.w, beta: weights.lnF.b, eps: config.layer_norm_eps });
+
+/** The residual vectors the logit lens reads: the last position's, at each of lensPoints. */
+function lensInputs(model: Gpt2Model, tensors: ReadonlyMap<TensorName, Tensor>): Float32Array[] {
+  const p = get(tensors, hook.embed).shape[0]! - 1;
+  return lensPoints(model.config).map((name) => vectorAt(get(tensors, name), p));
+}
+
+/** The logit lens's rows for a pass's recorded tensors, for its forward sweep to unembed (ForwardOptions.unembedAlso; then `lensLogits`). */
+export function lensRowsOf(model: Gpt2Model, tensors: ReadonlyMap<TensorName, Tensor>): Float32Array {
+  return lensRows(lensInputs(model, tensors), finalLayerNorm(model));
+}
+
 /** Every analysis of the pass whose tensors are given (`ids` its tokens, `decodedId` the token it decoded). */
 export function analysePass(model: Gpt2Model, tensors: ReadonlyMap<TensorName, Tensor>, ids: readonly number[], decodedId: number, options: AnalysisOptions): PassAnalysis {
   const { weights, config } = model;
@@ -160,12 +177,8 @@ export function analysePass(model: Gpt2Model, tensors: ReadonlyMap<TensorName, T
   out.set(analysisTensor.directLogit, { shape: [components.length, targets.length], data: directLogit });
 
   const points = lensPoints(config);
-  const lens = logitLens(
-    points.map((name) => vectorAt(get(tensors, name), p)),
-    { gamma: weights.lnF.w, beta: weights.lnF.b, eps: config.layer_norm_eps },
-    (rows, count) => model.unembed(rows, count),
-    targets,
-  );
+  const { lensLogits } = options;
+  const lens = logitLens(lensInputs(model, tensors), finalLayerNorm(model), lensLogits ? () => lensLogits : (rows, count) => model.unembed(rows, count), targets);
   const top = lens.topIds.length / points.length;
   out.set(analysisTensor.lensTargetProbs, { shape: [points.length, targets.length], data: lens.targetProbs });
   out.set(analysisTensor.lensTargetRanks, { shape: [points.length, targets.length], data: lens.targetRanks });

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeNextToken, hook, normalizeConfig, type DecodeSettings, type TensorName } from '@vectorview/trace';
+import { decodeNextToken, hook, normalizeConfig, type DecodeSettings, type Tensor, type TensorName } from '@vectorview/trace';
 import { Gpt2Model } from './model.js';
 import { loadModel, loadWeights } from './node.js';
 import { randomWeights } from './weights.js';
@@ -100,6 +100,27 @@ describe('forwardEach', () => {
           for (const [name, t] of single.tensors) expect(maxAbsDiff(together.tensors.get(name)!.data, t.data), name).toBeLessThanOrEqual(1e-6);
         }
         expect(second!.tensors.has(hook.block(0, 'hook_resid_pre'))).toBe(false);
+      }
+    } finally {
+      streamed.dispose();
+    }
+  });
+
+  it('unembeds the rows unembedAlso makes from the recorded tensors with the pass, as unembed() would alone', async () => {
+    const d = model.config.d_model;
+    const rowsOf = (tensors: ReadonlyMap<TensorName, Tensor>) => {
+      const { data } = tensors.get(hook.block(1, 'hook_resid_mid'))!;
+      return data.slice(0, 3 * d).map((v, i) => v * (1 + (i % 3)) + 0.5) as Float32Array;
+    };
+    const streamed = await loadModel(FIXTURE_DIR, { placement: 'file' });
+    try {
+      for (const m of [model, streamed]) {
+        const [traced, probe] = m.forwardEach([{ ids: prompts[0]!.ids, options: { unembedAlso: rowsOf } }, { ids: prompts[1]!.ids }]);
+        const expected = m.unembed(rowsOf(traced!.tensors), 3);
+        expect(traced!.alsoLogits!.length).toBe(3 * model.config.n_vocab);
+        expect(maxAbsDiff(traced!.alsoLogits!, expected)).toBeLessThanOrEqual(1e-5);
+        expect(probe!.alsoLogits).toBeUndefined();
+        expect(maxAbsDiff(probe!.tensors.get(hook.logits)!.data, m.forward(prompts[1]!.ids).tensors.get(hook.logits)!.data)).toBeLessThanOrEqual(1e-6);
       }
     } finally {
       streamed.dispose();

@@ -25,6 +25,12 @@ export interface ForwardOptions {
   readonly record?: (hookName: string) => boolean;
   /** Called with each tensor as it is recorded, before the pass goes on (to write it out meanwhile). Its values must not be changed. */
   readonly onRecord?: (name: TensorName, tensor: Tensor) => void;
+  /**
+   * More rows [count, d_model] for W_U, made from the pass's recorded tensors once its layers are
+   * done (the logit lens's): they go through W_U with the pass's own rows, so a streamed W_U is read
+   * once. Their logits come back as `alsoLogits`.
+   */
+  readonly unembedAlso?: (tensors: ReadonlyMap<TensorName, Tensor>) => Float32Array;
 }
 
 /** One sequence of a forwardEach sweep. */
@@ -40,6 +46,7 @@ interface RunSpec {
   readonly unembed: 'last' | 'all';
   readonly keep: (hookName: string) => boolean;
   readonly onRecord: ((name: TensorName, tensor: Tensor) => void) | undefined;
+  readonly unembedAlso: ForwardOptions['unembedAlso'];
 }
 
 export interface ForwardResult {
@@ -47,6 +54,8 @@ export interface ForwardResult {
   readonly logitPositions: number[];
   /** Milliseconds this sequence's transformer blocks took; in a forwardEach sweep, reading and packing the layers is shared and not counted. */
   readonly blocksMs: number;
+  /** [count, n_vocab]: the logits of the rows `unembedAlso` gave. */
+  readonly alsoLogits?: Float32Array;
 }
 
 interface HeadWeights {
@@ -106,6 +115,7 @@ interface SweepState {
   /** hook_resid_mid and mlp.hook_post of the current layer, between its steps. */
   mid?: tf.Tensor2D | undefined;
   post?: tf.Tensor2D | undefined;
+  alsoLogits?: Float32Array;
 }
 
 /** Weights above this size are streamed to the backend one layer per use instead of cached there. */
@@ -165,7 +175,7 @@ export class Gpt2Model {
    * streams its weights reads and packs each layer once for all of them. Results are in order.
    */
   forwardEach(passes: readonly Pass[]): ForwardResult[] {
-    return this.run(passes.map(({ ids, options = {} }) => ({ ids, mode: options.mode ?? 'vectorwise', unembed: options.unembed ?? 'last', keep: options.record ?? (() => true), onRecord: options.onRecord })));
+    return this.run(passes.map(({ ids, options = {} }) => ({ ids, mode: options.mode ?? 'vectorwise', unembed: options.unembed ?? 'last', keep: options.record ?? (() => true), onRecord: options.onRecord, unembedAlso: options.unembedAlso })));
   }
 
   /** Logits for every position by the batched path, recording nothing (for evaluation). */
@@ -256,26 +266,33 @@ export class Gpt2Model {
       // Weights used inside tidy must exist before it, or tidy would dispose the cached copies.
       const lnF = this.lnF();
       const wE = this.unembedding();
-      // Every pass's rows go through W_U together: a streamed W_U is read once.
+      // Every pass's rows, and the rows they asked for besides, go through W_U together: a streamed W_U is read once.
       tf.tidy(() => {
         const rows = states.map((state, i) => {
           const normalized = layerNorm(state.resid, lnF, this.config.layer_norm_eps, (name, t) => state.record(hook.lnFinal(name), t));
           return passes[i]!.unembed === 'all' ? normalized : tf.slice(normalized, [state.n - 1, 0], [1, d]);
         });
-        const logits = this.timesUnembedding(rows.length === 1 ? rows[0]! : (tf.concat(rows, 0) as tf.Tensor2D), wE);
+        const also = states.map((state, i) => passes[i]!.unembedAlso?.(state.tensors));
+        const blocks = rows.flatMap((r, i) => [r, ...(also[i] ? [tf.tensor2d(also[i]!, [also[i]!.length / d, d])] : [])]);
+        const logits = this.timesUnembedding(blocks.length === 1 ? blocks[0]! : (tf.concat(blocks, 0) as tf.Tensor2D), wE);
         let from = 0;
+        const take = (count: number) => {
+          const part = blocks.length === 1 ? logits : tf.slice(logits, [from, 0], [count, n_vocab]);
+          from += count;
+          return part;
+        };
         rows.forEach((r, i) => {
-          states[i]!.record(hook.logits, rows.length === 1 ? logits : tf.slice(logits, [from, 0], [r.shape[0], n_vocab]));
-          from += r.shape[0];
+          states[i]!.record(hook.logits, take(r.shape[0]));
+          if (also[i]) states[i]!.alsoLogits = take(also[i]!.length / d).dataSync() as Float32Array;
         });
       });
     } finally {
       for (const state of states) tf.dispose([state.resid, ...(state.mid ? [state.mid] : []), ...(state.post ? [state.post] : [])]);
     }
-    return states.map(({ tensors, n, blocksMs }, i) => {
+    return states.map(({ tensors, n, blocksMs, alsoLogits }, i) => {
       const logits = tensors.get('logits')!;
       if (logits.shape[1] !== n_vocab) throw new Error(`logits have ${logits.shape[1]} columns, expected ${n_vocab}`);
-      return { tensors, logitPositions: passes[i]!.unembed === 'all' ? passes[i]!.ids.map((_, p) => p) : [n - 1], blocksMs };
+      return { tensors, logitPositions: passes[i]!.unembed === 'all' ? passes[i]!.ids.map((_, p) => p) : [n - 1], blocksMs, ...(alsoLogits ? { alsoLogits } : {}) };
     });
   }
 

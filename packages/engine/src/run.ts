@@ -1,7 +1,7 @@
 /** One traced forward pass: tokens in, a Trace (every vector, the decoding step, the graph) out. */
 import { createTrace, decodeNextToken, DEFAULT_DECODE, hook, type Candidate, type DecodeSettings, type EngineInfo, type Tensor, type TensorName, type Trace } from '@vectorview/trace';
 import * as tf from '@tensorflow/tfjs-core';
-import { analysePass, probePass } from './analysis.js';
+import { analysePass, lensRowsOf, probePass } from './analysis.js';
 import type { ForwardMode, ForwardResult, Gpt2Model } from './model.js';
 import type { Tokenizer } from './tokenizer.js';
 
@@ -60,7 +60,9 @@ export function traceForward(model: Gpt2Model, tokenizer: Tokenizer, options: Tr
   // The analyses' probe runs in the same sweep: a model streaming its weights reads each layer once.
   const probe = probePass(model, probeSettings);
   const start = performance.now();
-  const [{ tensors, logitPositions }, probed] = model.forwardEach([{ ids, options: { mode, unembed: options.unembed ?? 'last', ...(options.onTensor ? { onRecord: options.onTensor } : {}) } }, ...(probe ? [probe] : [])]) as [ForwardResult, ForwardResult?];
+  // So do the logit lens's rows: a streamed W_U is read once for all of them.
+  const traced = { mode, unembed: options.unembed ?? 'last', unembedAlso: (t: ReadonlyMap<TensorName, Tensor>) => lensRowsOf(model, t), ...(options.onTensor ? { onRecord: options.onTensor } : {}) } as const;
+  const [{ tensors, logitPositions, alsoLogits }, probed] = model.forwardEach([{ ids, options: traced }, ...(probe ? [probe] : [])]) as [ForwardResult, ForwardResult?];
   const forwardMs = performance.now() - start;
   const logits = tensors.get(hook.logits)!;
   const vocab = logits.shape[1]!;
@@ -73,7 +75,7 @@ export function traceForward(model: Gpt2Model, tokenizer: Tokenizer, options: Tr
   tensors.set(hook.decodeProbs, { shape: [vocab], data: probs });
   tensors.set(hook.tokens, { shape: [ids.length], data: Int32Array.from(ids) });
   const analysisStart = performance.now();
-  const analysis = analysePass(model, tensors, ids, record.chosen.id, { ...probeSettings, ...(options.focus ? { focus: options.focus } : {}), ...(probed ? { probeTensors: probed.tensors } : {}) });
+  const analysis = analysePass(model, tensors, ids, record.chosen.id, { ...probeSettings, ...(options.focus ? { focus: options.focus } : {}), ...(probed ? { probeTensors: probed.tensors } : {}), ...(alsoLogits ? { lensLogits: alsoLogits } : {}) });
   for (const [name, t] of analysis.tensors) tensors.set(name, t);
   const analysisMs = performance.now() - analysisStart;
   const tenths = (ms: number) => Math.round(ms * 10) / 10;

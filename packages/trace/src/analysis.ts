@@ -169,21 +169,26 @@ export interface LogitLensResult {
   readonly topProbs: Float32Array;
 }
 
-/**
- * The logit lens: each residual vector through the final LayerNorm (its own statistics, γ_f, β_f),
- * then W_U (`unembed` maps `count` rows of d_model to `count` rows of n_vocab logits), then a softmax.
- */
-export function logitLens(
-  points: readonly ArrayLike<number>[],
-  finalLn: { readonly gamma: ArrayLike<number>; readonly beta: ArrayLike<number>; readonly eps: number },
-  unembed: (rows: Float32Array, count: number) => Float32Array,
-  targets: ArrayLike<number>,
-  top = LENS_TOP,
-): LogitLensResult {
+export interface FinalLayerNorm {
+  readonly gamma: ArrayLike<number>;
+  readonly beta: ArrayLike<number>;
+  readonly eps: number;
+}
+
+/** The logit lens's rows [points, d_model]: each residual vector through the final LayerNorm (its own statistics, γ_f, β_f). */
+export function lensRows(points: readonly ArrayLike<number>[], finalLn: FinalLayerNorm): Float32Array {
   const d = finalLn.gamma.length;
   const rows = new Float32Array(points.length * d);
   points.forEach((x, p) => rows.set(layerNormVector(x, finalLn.gamma, finalLn.beta, finalLn.eps), p * d));
-  const logits = unembed(rows, points.length);
+  return rows;
+}
+
+/**
+ * The logit lens: lensRows, then W_U (`unembed` maps `count` rows of d_model to `count` rows of
+ * n_vocab logits), then a softmax.
+ */
+export function logitLens(points: readonly ArrayLike<number>[], finalLn: FinalLayerNorm, unembed: (rows: Float32Array, count: number) => Float32Array, targets: ArrayLike<number>, top = LENS_TOP): LogitLensResult {
+  const logits = unembed(lensRows(points, finalLn), points.length);
   const vocab = logits.length / points.length;
   const k = Math.min(top, vocab);
   const targetProbs = new Float32Array(points.length * targets.length);

@@ -103,6 +103,12 @@ function anchor(dir, n) {
   return { ...run, ...JSON.parse(run.stdout) };
 }
 
+/** Which BLAS the anchor ran on: the targets assume OpenBLAS; Debian's reference BLAS is 2–3× slower and flatters every ratio. */
+function blasNote(blas) {
+  const fast = /openblas/i.test(blas ?? '');
+  console.log(`numpy's BLAS: ${blas ?? 'unknown'}${fast ? '' : ' — not OpenBLAS, so the anchor is slow and the ratios below flatter Vectorview (install Debian\'s libopenblas0)'}`);
+}
+
 const CLI = join(import.meta.dirname, '../packages/engine/dist/cli.js');
 let anchor16;
 const analysisShares = [];
@@ -119,6 +125,7 @@ async function cold() {
   console.log('|---|---|---|---|---|---|---|');
   for (const n of coldTokens) {
     const a = anchor(dir, n);
+    if (n === coldTokens[0]) blasNote(a.blas);
     if (n === 16) anchor16 = a.wallMs;
     const out = join(scratch, `trace-${n}.safetensors`);
     const v = timed('node', [CLI, '--model', dir, '--tokens', idsFor(n).join(','), '--last-only', '--out', out, '--json']);

@@ -6,7 +6,9 @@ usage: numpy-anchor.py CHECKPOINT_DIR N_TOKENS
 Reads CHECKPOINT_DIR/model.safetensors memory-mapped (HF key layout, with or without the
 `transformer.` prefix) and CHECKPOINT_DIR/config.json, runs the token ids (i * 7919) % n_vocab for
 i < N_TOKENS (the ids the bench gives Vectorview), keeps every hook Vectorview's trace records,
-unembeds the last position and prints one JSON line: load_ms, forward_ms, kept_bytes.
+unembeds the last position and prints one JSON line: load_ms, forward_ms, kept_bytes, and blas (the
+BLAS library the process loaded: Debian's numpy runs on the slow reference BLAS unless OpenBLAS is
+installed, which would make the anchor 2–3× slower and every ratio flattering).
 """
 import json
 import math
@@ -15,6 +17,13 @@ import sys
 import time
 
 import numpy as np
+
+
+def loaded_blas() -> str:
+    """The file name of the BLAS shared library mapped into this process, or "unknown"."""
+    with open("/proc/self/maps") as maps:
+        names = {os.path.basename(line.split()[-1]) for line in maps if "blas" in line.lower()}
+    return ", ".join(sorted(names)) or "unknown"
 
 
 def main() -> None:
@@ -79,7 +88,7 @@ def main() -> None:
     kept["logits"] = x[-1:] @ wte.T
     forward_ms = (time.perf_counter() - start) * 1000
     assert all(t.dtype == np.float32 for t in kept.values()), "the anchor must stay in float32"
-    print(json.dumps({"load_ms": round(load_ms, 1), "forward_ms": round(forward_ms, 1), "kept_bytes": sum(t.nbytes for t in kept.values())}))
+    print(json.dumps({"load_ms": round(load_ms, 1), "forward_ms": round(forward_ms, 1), "kept_bytes": sum(t.nbytes for t in kept.values()), "blas": loaded_blas()}))
 
 
 if __name__ == "__main__":

@@ -18,13 +18,12 @@ import {
   inductionProbeTokens,
   layerNormVector,
   lensPoints,
+  lensFromLogits,
   lensRows,
-  logitLens,
   PROBE_REPEAT,
   PROBE_SEED,
   vectorAt,
   type AnalysisMetadata,
-  type FinalLayerNorm,
   type Tensor,
   type TensorName,
 } from '@vectorview/trace';
@@ -144,17 +143,13 @@ function inductionProbe(model: Gpt2Model, probe: readonly number[], mode: Forwar
   return scores;
 }
 
-const finalLayerNorm = ({ weights, config }: Gpt2Model): FinalLayerNorm => ({ gamma: weights.lnF.w, beta: weights.lnF.b, eps: config.layer_norm_eps });
-
-/** The residual vectors the logit lens reads: the last position's, at each of lensPoints. */
-function lensInputs(model: Gpt2Model, tensors: ReadonlyMap<TensorName, Tensor>): Float32Array[] {
+/** The logit lens's rows for a pass's recorded tensors (its last position at each of lensPoints), for its forward sweep to unembed (ForwardOptions.unembedAlso; then `lensLogits`). */
+export function lensRowsOf({ weights, config }: Gpt2Model, tensors: ReadonlyMap<TensorName, Tensor>): Float32Array {
   const p = get(tensors, hook.embed).shape[0]! - 1;
-  return lensPoints(model.config).map((name) => vectorAt(get(tensors, name), p));
-}
-
-/** The logit lens's rows for a pass's recorded tensors, for its forward sweep to unembed (ForwardOptions.unembedAlso; then `lensLogits`). */
-export function lensRowsOf(model: Gpt2Model, tensors: ReadonlyMap<TensorName, Tensor>): Float32Array {
-  return lensRows(lensInputs(model, tensors), finalLayerNorm(model));
+  return lensRows(
+    lensPoints(config).map((name) => vectorAt(get(tensors, name), p)),
+    { gamma: weights.lnF.w, beta: weights.lnF.b, eps: config.layer_norm_eps },
+  );
 }
 
 /** Every analysis of the pass whose tensors are given (`ids` its tokens, `decodedId` the token it decoded). */
@@ -177,8 +172,7 @@ export function analysePass(model: Gpt2Model, tensors: ReadonlyMap<TensorName, T
   out.set(analysisTensor.directLogit, { shape: [components.length, targets.length], data: directLogit });
 
   const points = lensPoints(config);
-  const { lensLogits } = options;
-  const lens = logitLens(lensInputs(model, tensors), finalLayerNorm(model), lensLogits ? () => lensLogits : (rows, count) => model.unembed(rows, count), targets);
+  const lens = lensFromLogits(options.lensLogits ?? model.unembed(lensRowsOf(model, tensors), points.length), points.length, targets);
   const top = lens.topIds.length / points.length;
   out.set(analysisTensor.lensTargetProbs, { shape: [points.length, targets.length], data: lens.targetProbs });
   out.set(analysisTensor.lensTargetRanks, { shape: [points.length, targets.length], data: lens.targetRanks });

@@ -287,7 +287,7 @@ export class Gpt2Model {
         });
       });
     } finally {
-      for (const state of states) tf.dispose([state.resid, ...(state.mid ? [state.mid] : []), ...(state.post ? [state.post] : [])]);
+      for (const { resid, mid, post } of states) tf.dispose([resid, mid, post].filter((t) => t !== undefined));
     }
     return states.map(({ tensors, n, blocksMs, alsoLogits }, i) => {
       const logits = tensors.get('logits')!;

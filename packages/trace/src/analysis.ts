@@ -185,17 +185,21 @@ export function lensRows(points: readonly ArrayLike<number>[], finalLn: FinalLay
 
 /**
  * The logit lens: lensRows, then W_U (`unembed` maps `count` rows of d_model to `count` rows of
- * n_vocab logits), then a softmax.
+ * n_vocab logits), then lensFromLogits.
  */
 export function logitLens(points: readonly ArrayLike<number>[], finalLn: FinalLayerNorm, unembed: (rows: Float32Array, count: number) => Float32Array, targets: ArrayLike<number>, top = LENS_TOP): LogitLensResult {
-  const logits = unembed(lensRows(points, finalLn), points.length);
-  const vocab = logits.length / points.length;
+  return lensFromLogits(unembed(lensRows(points, finalLn), points.length), points.length, targets, top);
+}
+
+/** The logit lens's read-out of its rows' logits [count, n_vocab]: a softmax per row, then the targets' probabilities and ranks and the top tokens. */
+export function lensFromLogits(logits: Float32Array, count: number, targets: ArrayLike<number>, top = LENS_TOP): LogitLensResult {
+  const vocab = logits.length / count;
   const k = Math.min(top, vocab);
-  const targetProbs = new Float32Array(points.length * targets.length);
-  const targetRanks = new Int32Array(points.length * targets.length);
-  const topIds = new Int32Array(points.length * k);
-  const topProbs = new Float32Array(points.length * k);
-  for (let p = 0; p < points.length; p++) {
+  const targetProbs = new Float32Array(count * targets.length);
+  const targetRanks = new Int32Array(count * targets.length);
+  const topIds = new Int32Array(count * k);
+  const topProbs = new Float32Array(count * k);
+  for (let p = 0; p < count; p++) {
     const probs = softmax(logits.subarray(p * vocab, (p + 1) * vocab));
     for (let t = 0; t < targets.length; t++) {
       const prob = probs[targets[t]!]!;

@@ -103,6 +103,13 @@ function anchor(dir, n) {
   return { ...run, ...JSON.parse(run.stdout) };
 }
 
+/** The stack's floor, cold: tfjs started and every weight matrix multiplied once, nothing more (scripts/tfjs-floor.mjs). */
+function stackFloor(dir, n) {
+  const run = timed('node', [join(import.meta.dirname, 'tfjs-floor.mjs'), dir, String(n)]);
+  if (!run.ok) throw new Error(`tfjs floor failed at ${n} tokens: ${run.error}`);
+  return { ...run, ...JSON.parse(run.stdout) };
+}
+
 /** Which BLAS the anchor ran on: the targets assume OpenBLAS; Debian's reference BLAS is 2–3× slower and flatters every ratio. */
 function blasNote(blas) {
   const fast = /openblas/i.test(blas ?? '');
@@ -139,6 +146,12 @@ async function cold() {
     const target = n === 1024 ? `completes within 6 GB: ${verdict(v.ok && v.rss <= 6e9)}` : n === 16 || n === 512 ? `≤ 2×: ${verdict(v.ok && ratio <= 2)}` : '—';
     const wall = v.ok ? seconds(v.wallMs) : `failed after ${seconds(v.wallMs)}: ${v.error}`;
     console.log(`| ${n} | ${wall} | ${mib(v.rss)} | ${seconds(a.wallMs)} (${seconds(a.load_ms)}, ${seconds(a.forward_ms)}) | ${mib(a.rss)} | ${ratio.toFixed(1)}× | ${target} |`);
+  }
+  if (anchor16 !== undefined) {
+    // What no engine on this stack can go below: the 2× target is only reachable if this is well under it.
+    const f = stackFloor(dir, 16);
+    const bound = f.start_ms + f.products_ms;
+    console.log(`stack floor at 16 tokens (scripts/tfjs-floor.mjs, a fresh process): node and tfjs ready ${seconds(f.start_ms)}, one product with each weight matrix and W_U ${seconds(f.products_ms)} (XNNPACK packs each matrix on its first product), their reads ${seconds(f.read_ms)}; start + products = ${seconds(bound)}, ${(bound / anchor16).toFixed(1)}× the anchor (the 2× target is ${seconds(2 * anchor16)})`);
   }
   // What the analysis section (attribution, lens, head scores, the probe's blocks, circuits) adds to a cold trace.
   for (const { n, analysisMs, wallMs } of analysisShares) {

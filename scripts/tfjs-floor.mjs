@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+/**
+ * The bench's second anchor: the least any pass on this stack (Node, tfjs, its wasm backend) costs
+ * for a GPT-2 checkpoint, whatever the engine does. A fresh process imports tfjs and starts the wasm
+ * backend, then multiplies N rows by each layer matrix once (the first product with a matrix is when
+ * XNNPACK packs it) and one row by W_U's table, as stored, in pieces. Nothing else: no attention, no
+ * LayerNorm, no recording, no probe, no analyses, no output file.
+ *
+ * usage: tfjs-floor.mjs CHECKPOINT_DIR N_TOKENS
+ *
+ * Prints one JSON line: start_ms (process start to a ready backend), products_ms (the products, each
+ * matrix's upload excluded), read_ms (reading and uploading the matrices), total_ms. start_ms +
+ * products_ms is a lower bound on a traced pass of N tokens here; read_ms is what the engine shrinks
+ * by reading into memory it reuses.
+ */
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { initNodeBackend } from '@vectorview/engine/node';
+import { openSafetensorsFile } from '@vectorview/trace/node';
+
+const [dir, count] = process.argv.slice(2);
+const n = Number(count);
+await initNodeBackend();
+const startMs = performance.now();
+
+const file = await openSafetensorsFile(join(dir, 'model.safetensors'));
+const entries = new Map(file.header.tensors.map((t) => [t.name.replace(/^transformer\./, ''), t]));
+const entry = (name) => entries.get(name) ?? (() => { throw new Error(`${dir} has no ${name}`); })();
+/** Rows from…from+rows−1 of a stored matrix, read into one reused buffer and uploaded. */
+const scratch = new Float32Array(4 * 2 ** 20);
+function upload(name, from, rows) {
+  const { shape } = entry(name);
+  const values = rows * shape[1];
+  const buffer = values <= scratch.length ? scratch.subarray(0, values) : new Float32Array(values);
+  file.readIntoSync(entry(name), new Uint8Array(buffer.buffer, 0, values * 4), from * shape[1] * 4);
+  return tf.tensor2d(buffer, [rows, shape[1]]);
+}
+
+let readMs = 0;
+let productsMs = 0;
+const timed = (fn) => {
+  const t = performance.now();
+  const value = fn();
+  return [value, performance.now() - t];
+};
+const d = entry('wte.weight').shape[1];
+const inputs = new Map();
+const rowsOf = (width) => inputs.get(width) ?? inputs.set(width, tf.randomNormal([n, width])).get(width);
+for (const { name, shape } of entries.values()) {
+  if (!/^h\.\d+\.(attn\.c_attn|attn\.c_proj|mlp\.c_fc|mlp\.c_proj)\.weight$/.test(name)) continue;
+  const x = rowsOf(shape[0]);
+  const [matrix, read] = timed(() => upload(name, 0, shape[0]));
+  const [, product] = timed(() => tf.tidy(() => void tf.matMul(x, matrix).dataSync()));
+  matrix.dispose();
+  readMs += read;
+  productsMs += product;
+}
+// One row through W_U's table as stored: the table streams and the row is the packed operand.
+const vocab = entry('wte.weight').shape[0];
+const rowT = tf.randomNormal([d, 1]);
+const piece = Math.floor(scratch.length / d);
+for (let from = 0; from < vocab; from += piece) {
+  const [table, read] = timed(() => upload('wte.weight', from, Math.min(piece, vocab - from)));
+  const [, product] = timed(() => tf.tidy(() => void tf.matMul(table, rowT).dataSync()));
+  table.dispose();
+  readMs += read;
+  productsMs += product;
+}
+await file.close();
+const round = (ms) => Math.round(ms * 10) / 10;
+console.log(JSON.stringify({ start_ms: round(startMs), products_ms: round(productsMs), read_ms: round(readMs), total_ms: round(performance.now()) }));

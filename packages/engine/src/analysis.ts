@@ -11,8 +11,7 @@ import {
   chooseFocusHead,
   componentLabels,
   directLogitAttribution,
-  HEAD_ROLES,
-  headRoleScores,
+  headRoleScoresByRole,
   hook,
   inductionProbeScores,
   inductionProbeTokens,
@@ -181,7 +180,7 @@ export function analysePass(model: Gpt2Model, tensors: ReadonlyMap<TensorName, T
 
   if (n > 1) {
     const patterns = Array.from({ length: n_layer }, (_, l) => get(tensors, hook.block(l, 'attn.hook_pattern')));
-    for (const role of HEAD_ROLES) out.set(analysisTensor.headScores(role), { shape: [n_layer, n_head], data: headRoleScores(patterns, ids, role) });
+    for (const [role, scores] of headRoleScoresByRole(patterns, ids)) out.set(analysisTensor.headScores(role), { shape: [n_layer, n_head], data: scores });
   }
 
   const metadata: { -readonly [K in keyof AnalysisMetadata]: AnalysisMetadata[K] } = {

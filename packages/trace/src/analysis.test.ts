@@ -10,6 +10,7 @@ import {
   detectionScore,
   directLogitAttribution,
   headRoleScores,
+  headRoleScoresByRole,
   HEAD_ROLES,
   inductionProbeScores,
   inductionProbeTokens,
@@ -84,6 +85,26 @@ describe('head detection scores (detect_head, error_measure "mul")', () => {
     const patterns: Tensor[] = [{ shape: [2, n, n], data: Float32Array.from([...uniform, ...perfectPrevious]) }];
     const scores = headRoleScores(patterns, tokens, 'previous_token');
     expect(Array.from(scores)).toEqual([Math.fround((harmonic(n) - 1) / n), Math.fround((n - 1) / n)]);
+  });
+
+  it('gives every head exactly the score detectionScore gives it with the dense detection pattern', () => {
+    // Softmax rows of pseudo-random scores over a prompt with repeats, so every role marks cells.
+    const m = 40;
+    const ids = Array.from({ length: m }, (_, i) => (i * 7) % 11);
+    const heads = 3;
+    const data = new Float32Array(heads * m * m);
+    for (let h = 0; h < heads; h++)
+      for (let i = 0; i < m; i++) data.set(Float32Array.from(softmax(wave(i + 1, h * 5 + i, 4))), (h * m + i) * m);
+    const patterns = [{ shape: [heads, m, m], data }];
+    const byRole = headRoleScoresByRole(patterns, ids);
+    expect([...byRole.keys()]).toEqual([...HEAD_ROLES]);
+    for (const role of HEAD_ROLES) {
+      const dense = detectionPattern(role, ids);
+      expect(dense.some((v) => v === 1), role).toBe(true);
+      const expected = Array.from({ length: heads }, (_, h) => Math.fround(detectionScore(data.subarray(h * m * m, (h + 1) * m * m), dense)));
+      expect(Array.from(byRole.get(role)!), role).toEqual(expected);
+      expect(Array.from(headRoleScores(patterns, ids, role)), role).toEqual(expected);
+    }
   });
 });
 

@@ -58,11 +58,25 @@ export interface ForwardResult {
   readonly alsoLogits?: Float32Array;
 }
 
+/**
+ * A weight matrix W [in, out] on the backend, multiplied as x·W in one of two layouts.
+ * - As stored: W is the operand XNNPACK packs, on its first product, into a copy it keeps with the
+ *   tensor; right for a layer that stays on the backend for many passes.
+ * - Transposed: Wᵀ [out, in] is the streamed operand of Wᵀ·xᵀ and the rows of x are what gets
+ *   packed. A streamed layer, used for one sweep and freed, then never packs its weights, which
+ *   costs more than the transpose: reading GPT-2's 48 matrices and a first 16-row product with
+ *   each took 0.8–1.3 s as stored and about 0.7 s transposed here (as scripts/tfjs-floor.mjs does).
+ */
+interface Weight {
+  readonly values: tf.Tensor2D;
+  readonly transposed: boolean;
+}
+
 interface HeadWeights {
   /** W_Q, W_K, W_V [d_model, d_head] and their biases [d_head]. */
-  wq: tf.Tensor2D;
-  wk: tf.Tensor2D;
-  wv: tf.Tensor2D;
+  wq: Weight;
+  wk: Weight;
+  wv: Weight;
   bq: tf.Tensor1D;
   bk: tf.Tensor1D;
   bv: tf.Tensor1D;
@@ -85,13 +99,13 @@ interface AttentionPart {
 /** LayerNorm 2 and the MLP's first matrix, up to GELU. */
 interface MlpInPart {
   ln2: [tf.Tensor1D, tf.Tensor1D];
-  fcW: tf.Tensor2D;
+  fcW: Weight;
   fcB: tf.Tensor1D;
 }
 
 /** The MLP's second matrix. */
 interface MlpOutPart {
-  fcProjW: tf.Tensor2D;
+  fcProjW: Weight;
   fcProjB: tf.Tensor1D;
 }
 
@@ -244,13 +258,13 @@ export class Gpt2Model {
           delete layer[key];
         };
         try {
-          const attention = (layer.attention = attentionPart(w, this.config, modes, layer.attention));
+          const attention = (layer.attention = attentionPart(w, this.config, modes, !this.cacheOnDevice, layer.attention));
           eachTimed((state, i) => (state.mid = this.attentionStep(l, attention, state.resid, passes[i]!.mode, state.record)));
           release('attention');
-          const mlpIn = (layer.mlpIn ??= mlpInPart(w, this.config));
+          const mlpIn = (layer.mlpIn ??= mlpInPart(w, this.config, !this.cacheOnDevice));
           eachTimed((state) => (state.post = this.mlpInStep(l, mlpIn, state.mid!, state.record)));
           release('mlpIn');
-          const mlpOut = (layer.mlpOut ??= mlpOutPart(w, this.config));
+          const mlpOut = (layer.mlpOut ??= mlpOutPart(w, this.config, !this.cacheOnDevice));
           eachTimed((state) => {
             const next = this.mlpOutStep(l, mlpOut, state.mid!, state.post!, state.record);
             tf.dispose([state.resid, state.mid!, state.post!]);
@@ -315,7 +329,7 @@ export class Gpt2Model {
     return tf.tidy(() => {
       const rec: BlockRecorder = (name, t) => record(hook.block(l, name), t);
       const x2 = layerNorm(mid, part.ln2, this.config.layer_norm_eps, (name, t) => rec(`ln2.${name}`, t));
-      const pre = tf.fused.matMul({ a: x2, b: part.fcW, bias: part.fcB });
+      const pre = times(x2, part.fcW, part.fcB);
       rec('mlp.hook_pre', pre);
       const post = geluNew(pre) as tf.Tensor2D;
       rec('mlp.hook_post', post);
@@ -327,7 +341,7 @@ export class Gpt2Model {
   private mlpOutStep(l: number, part: MlpOutPart, mid: tf.Tensor2D, post: tf.Tensor2D, record: Recorder): tf.Tensor2D {
     return tf.tidy(() => {
       const rec: BlockRecorder = (name, t) => record(hook.block(l, name), t);
-      const mlpOut = tf.fused.matMul({ a: post, b: part.fcProjW, bias: part.fcProjB });
+      const mlpOut = times(post, part.fcProjW, part.fcProjB);
       rec('hook_mlp_out', mlpOut);
       const out = tf.add(mid, mlpOut) as tf.Tensor2D;
       rec('hook_resid_post', out);
@@ -393,6 +407,24 @@ function layerMatrix(w: LayerWeights, key: LayerMatrix, config: ModelConfig): tf
   return inFile ? filledTensor(shapes[key], (bytes) => inFile.read(bytes, 0)) : tf.tensor2d(w[key], shapes[key]);
 }
 
+/** One of a layer's matrices as a Weight: transposed for a streamed layer (freed after this sweep), as stored for a cached one. */
+function layerWeight(w: LayerWeights, key: LayerMatrix, config: ModelConfig, streamed: boolean): Weight {
+  const matrix = layerMatrix(w, key, config);
+  if (!streamed) return { values: matrix, transposed: false };
+  const values = tf.transpose(matrix);
+  releaseMatrix(w, key, matrix);
+  return { values, transposed: true };
+}
+
+/**
+ * x·W + b for either layout of W: for a transposed W, (Wᵀ·xᵀ)ᵀ + b. Products of one x may share its
+ * `xT`, which XNNPACK then packs once for all of them.
+ */
+function times(x: tf.Tensor2D, weight: Weight, bias: tf.Tensor1D, xT?: tf.Tensor2D): tf.Tensor2D {
+  if (!weight.transposed) return tf.fused.matMul({ a: x, b: weight.values, bias }) as tf.Tensor2D;
+  return tf.add(tf.transpose(tf.matMul(weight.values, xT ?? tf.transpose(x))), bias) as tf.Tensor2D;
+}
+
 /**
  * Names a non-finite weight of a layer whose matrices were read unchecked from the checkpoint
  * (FileTensor), if the residual stream after the layer shows one. Any finite input times a column
@@ -413,8 +445,8 @@ function releaseMatrix(w: LayerWeights, key: LayerMatrix, matrix: tf.Tensor2D): 
   if (matrix !== deviceCopy(w, key)) matrix.dispose();
 }
 
-/** The attention part with each mode's layout uploaded that `modes` needs and `part` lacks. */
-function attentionPart(w: LayerWeights, config: ModelConfig, modes: ReadonlySet<ForwardMode>, part?: AttentionPart): AttentionPart {
+/** The attention part with each mode's layout uploaded that `modes` needs and `part` lacks (transposed where `streamed`, as layerWeight). */
+function attentionPart(w: LayerWeights, config: ModelConfig, modes: ReadonlySet<ForwardMode>, streamed: boolean, part?: AttentionPart): AttentionPart {
   const { n_head, d_head } = config;
   if (!part) {
     // Rows of c_proj are the heads' d_head-row slices of W_O in order, so each is one contiguous range.
@@ -423,36 +455,41 @@ function attentionPart(w: LayerWeights, config: ModelConfig, modes: ReadonlySet<
     releaseMatrix(w, 'projW', projW);
     part = { ln1: [tf.tensor1d(w.ln1.w), tf.tensor1d(w.ln1.b)], wo, projB: tf.tensor1d(w.projB) };
   }
-  if (modes.has('vectorwise')) part.heads ??= uploadHeads(w, config);
+  if (modes.has('vectorwise')) part.heads ??= uploadHeads(w, config, streamed);
   if (modes.has('batched')) part.fused ??= { attnW: layerMatrix(w, 'attnW', config), attnB: tf.tensor1d(w.attnB), projW: layerMatrix(w, 'projW', config) };
   return part;
 }
 
-function mlpInPart(w: LayerWeights, config: ModelConfig): MlpInPart {
-  return { ln2: [tf.tensor1d(w.ln2.w), tf.tensor1d(w.ln2.b)], fcW: layerMatrix(w, 'fcW', config), fcB: tf.tensor1d(w.fcB) };
+function mlpInPart(w: LayerWeights, config: ModelConfig, streamed: boolean): MlpInPart {
+  return { ln2: [tf.tensor1d(w.ln2.w), tf.tensor1d(w.ln2.b)], fcW: layerWeight(w, 'fcW', config, streamed), fcB: tf.tensor1d(w.fcB) };
 }
 
-function mlpOutPart(w: LayerWeights, config: ModelConfig): MlpOutPart {
-  return { fcProjW: layerMatrix(w, 'fcProjW', config), fcProjB: tf.tensor1d(w.fcProjB) };
+function mlpOutPart(w: LayerWeights, config: ModelConfig, streamed: boolean): MlpOutPart {
+  return { fcProjW: layerWeight(w, 'fcProjW', config, streamed), fcProjB: tf.tensor1d(w.fcProjB) };
 }
 
 /**
  * Columns of c_attn are q | k | v, each holding the heads' d_head-wide blocks in order. One
- * transpose to [3·n_head, d_model, d_head] makes each block a contiguous range, cut without copying
- * the rest (tfjs's SplitV along columns is very slow on wasm). They stay separate 2-D matrices:
- * wasm's fast matmul takes 2-D operands only, batched 3-D products run ~10× slower.
+ * transpose makes each block a contiguous range, cut without copying the rest (tfjs's SplitV along
+ * columns is very slow on wasm): to [3·n_head, d_model, d_head], each block W_h as stored, or for a
+ * streamed layer c_attnᵀ, whose d_head-row ranges are the blocks transposed (W_hᵀ). They stay
+ * separate 2-D matrices: wasm's fast matmul takes 2-D operands only, batched 3-D products run ~10×
+ * slower.
  */
-function uploadHeads(w: LayerWeights, config: ModelConfig): HeadWeights[] {
+function uploadHeads(w: LayerWeights, config: ModelConfig, streamed: boolean): HeadWeights[] {
   const { d_model: d, n_head, d_head } = config;
   const attnW = layerMatrix(w, 'attnW', config);
-  const blocks = tf.tidy(() => tf.transpose(tf.reshape(attnW, [d, 3 * n_head, d_head]), [1, 0, 2]) as tf.Tensor3D);
+  const blocks = tf.tidy(() => (streamed ? tf.transpose(attnW) : tf.transpose(tf.reshape(attnW, [d, 3 * n_head, d_head]), [1, 0, 2])));
   releaseMatrix(w, 'attnW', attnW);
-  const columnBlock = (block: number) => tf.tidy(() => tf.reshape(leadingSlice(blocks, block, 1), [d, d_head]) as tf.Tensor2D);
+  const block = (b: number): Weight => ({
+    values: streamed ? leadingSlice(blocks as tf.Tensor2D, b * d_head, d_head) : tf.tidy(() => tf.reshape(leadingSlice(blocks, b, 1), [d, d_head]) as tf.Tensor2D),
+    transposed: streamed,
+  });
   const bias = (block: number) => tf.tensor1d(w.attnB.subarray(block * d_head, (block + 1) * d_head));
   const heads = Array.from({ length: n_head }, (_, h) => ({
-    wq: columnBlock(h),
-    wk: columnBlock(n_head + h),
-    wv: columnBlock(2 * n_head + h),
+    wq: block(h),
+    wk: block(n_head + h),
+    wv: block(2 * n_head + h),
     bq: bias(h),
     bk: bias(n_head + h),
     bv: bias(2 * n_head + h),
@@ -466,11 +503,11 @@ function disposeLayer({ attention, mlpIn, mlpOut }: LayerOnDevice, w: LayerWeigh
   const all: tf.Tensor[] = [];
   if (attention) {
     all.push(...attention.ln1, ...attention.wo, attention.projB);
-    for (const h of attention.heads ?? []) all.push(...Object.values(h));
+    for (const h of attention.heads ?? []) all.push(h.wq.values, h.wk.values, h.wv.values, h.bq, h.bk, h.bv);
     if (attention.fused) all.push(...Object.values(attention.fused));
   }
-  if (mlpIn) all.push(...mlpIn.ln2, mlpIn.fcW, mlpIn.fcB);
-  if (mlpOut) all.push(mlpOut.fcProjW, mlpOut.fcProjB);
+  if (mlpIn) all.push(...mlpIn.ln2, mlpIn.fcW.values, mlpIn.fcB);
+  if (mlpOut) all.push(mlpOut.fcProjW.values, mlpOut.fcProjB);
   const kept = new Set<tf.Tensor>(deviceCopies(w));
   tf.dispose(all.filter((t) => !kept.has(t)));
 }
@@ -505,7 +542,8 @@ function attentionVectorwise(x: tf.Tensor2D, layer: AttentionPart, config: Model
   const n = x.shape[0];
   const heads = layer.heads!;
   // Each head reads every position's vector with its own matrices (one op per head and matrix).
-  const project = (pick: (h: HeadWeights) => [tf.Tensor2D, tf.Tensor1D]) => heads.map((h) => tf.fused.matMul({ a: x, b: pick(h)[0], bias: pick(h)[1] }) as tf.Tensor2D);
+  const xT = heads[0]!.wq.transposed ? (tf.transpose(x) as tf.Tensor2D) : undefined;
+  const project = (pick: (h: HeadWeights) => [Weight, tf.Tensor1D]) => heads.map((h) => times(x, ...pick(h), xT));
   const [qHeads, kHeads, vHeads] = [project((h) => [h.wq, h.bq]), project((h) => [h.wk, h.bk]), project((h) => [h.wv, h.bv])];
   // Recorded position-major, [n, H, d_head], as TransformerLens does.
   for (const [name, perHead] of [['attn.hook_q', qHeads], ['attn.hook_k', kHeads], ['attn.hook_v', vHeads]] as const) rec(name, tf.stack(perHead, 1));

@@ -148,7 +148,7 @@ async function cold() {
     console.log(`| ${n} | ${wall} | ${mib(v.rss)} | ${seconds(a.wallMs)} (${seconds(a.load_ms)}, ${seconds(a.forward_ms)}) | ${mib(a.rss)} | ${ratio.toFixed(1)}× | ${target} |`);
   }
   if (anchor16 !== undefined) {
-    // What no engine on this stack can go below: the 2× target is only reachable if this is well under it.
+    // What no engine on this stack goes below on one thread: the 2× target is only reachable if this is well under it.
     const f = stackFloor(dir, 16);
     console.log(`stack floor at 16 tokens (scripts/tfjs-floor.mjs, a fresh process): node and tfjs ready ${seconds(f.start_ms)}, the 48 layer matrices read, uploaded and transposed and W_U's table read ${seconds(f.weights_ms)}, one product with each ${seconds(f.products_ms)}; in all ${seconds(f.total_ms)}, ${(f.total_ms / anchor16).toFixed(1)}× the anchor (the 2× target is ${seconds(2 * anchor16)})`);
   }

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 /**
  * The bench's second anchor: the least a pass of N tokens costs on this stack (Node, tfjs, its wasm
- * backend) for a GPT-2 checkpoint, whatever the engine does. A fresh process imports tfjs and starts
- * the wasm backend; then, for each of the 48 layer matrices W, reads it, uploads it, transposes it
- * and multiplies Wᵀ·xᵀ for N rows x (the cheapest first product with a matrix here: as stored,
- * XNNPACK would pack W first, which costs more than the transpose), and multiplies one row by W_U's
- * table as stored, in pieces. Nothing else: no attention, no LayerNorm, no recording, no probe, no
- * analyses, no output file.
+ * backend) for a GPT-2 checkpoint on one thread, whatever the engine does. A fresh process imports
+ * tfjs and starts the wasm backend; then, for each of the 48 layer matrices W, reads it, uploads
+ * it, transposes it and multiplies Wᵀ·xᵀ for N rows x (the cheapest first product with a matrix
+ * here: as stored, XNNPACK would pack W first, which costs more than the transpose), and multiplies
+ * one row by W_U's table as stored, in pieces. Nothing else: no attention, no LayerNorm, no
+ * recording, no probe, no analyses, no output file.
  *
  * usage: tfjs-floor.mjs CHECKPOINT_DIR N_TOKENS
  *

@@ -47,8 +47,9 @@ const d = entry('wte.weight').shape[1];
 /** xᵀ [width, N] for each input width, made before timing. */
 const inputs = new Map();
 const rowsOf = (width) => inputs.get(width) ?? inputs.set(width, tf.randomNormal([width, n])).get(width);
-for (const { name, shape } of entries.values()) {
-  if (!/^h\.\d+\.(attn\.c_attn|attn\.c_proj|mlp\.c_fc|mlp\.c_proj)\.weight$/.test(name)) continue;
+// A block's matrices are its 2-D tensors (its attn.bias buffer is 4-D): no weight names spelt here.
+const layerMatrices = [...entries].filter(([key, { shape }]) => key.startsWith('h.') && shape.length === 2);
+for (const [name, { shape }] of layerMatrices) {
   const xT = rowsOf(shape[0]);
   const [transposed, weights] = timed(() => tf.tidy(() => tf.transpose(upload(name, 0, shape[0]))));
   const [, product] = timed(() => tf.tidy(() => void tf.transpose(tf.matMul(transposed, xT)).dataSync()));

@@ -246,12 +246,8 @@ export function detectionCells(role: HeadRole, tokens: ArrayLike<number>): Int32
 /** detect_head's score with error_measure "mul": Σ(pattern ⊙ detection) / Σ pattern, for one head's [n, n] pattern. */
 export function detectionScore(pattern: ArrayLike<number>, detection: ArrayLike<number>): number {
   let hit = 0;
-  let total = 0;
-  for (let i = 0; i < pattern.length; i++) {
-    hit += pattern[i]! * detection[i]!;
-    total += pattern[i]!;
-  }
-  return hit / total;
+  for (let i = 0; i < pattern.length; i++) hit += pattern[i]! * detection[i]!;
+  return hit / sumOf(pattern);
 }
 
 /** The score a head attending uniformly (1/(i + 1) to each visible key) would get: the baseline to compare scores with. */
